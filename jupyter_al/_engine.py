@@ -1,0 +1,313 @@
+"""The round's computations, shared by the live ``Session`` and ``replay``.
+
+``Pool`` holds what is fixed for a run (the data split, the features, the model template and
+the strategies). The functions here take a pool and a folded :class:`RunState` and return
+records; they write nothing. The session logs what they return, and replay compares what
+they return with what was logged, so both walk through the same code.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from jupyter_al import metrics as _metrics
+from jupyter_al._events import BatchSelected, Label, RunState
+from jupyter_al._model import (
+    Featurizer,
+    fit_classifier,
+    fit_multilabel,
+    model_version,
+    predict_proba_aligned,
+)
+from jupyter_al.strategies import Candidates, Selection, StrategyInfo
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from numpy.typing import NDArray
+
+    from jupyter_al._config import Config
+    from jupyter_al._types import Features, ItemId
+
+#: Rows scored at a time: bounds the extra memory of scoring to O(SCORE_CHUNK x n_classes).
+SCORE_CHUNK = 65_536
+
+
+def fit_seed(seed: int, round_: int) -> int:
+    """Return the model's random_state for the fit that closes ``round_`` (0 = initial labels)."""
+    return int(np.random.SeedSequence([seed, round_, 0]).generate_state(1)[0])
+
+
+def select_rng(seed: int, round_: int) -> np.random.Generator:
+    """Return the generator the strategy of ``round_`` draws from."""
+    return np.random.default_rng([seed, round_])
+
+
+@dataclass(slots=True)
+class Pool:
+    """What stays fixed for a run: the split, the features, the model and strategies."""
+
+    config: Config
+    classes: tuple[str, ...]
+    seed: int
+    ids: pd.Index
+    frame: pd.DataFrame
+    X: Features
+    initial: dict[ItemId, Label]
+    holdout_ids: pd.Index
+    X_holdout: Features | None
+    holdout_gold: dict[ItemId, Label]
+    featurizer: Featurizer
+    model: Any
+    strategy: StrategyInfo
+    seed_strategy: StrategyInfo
+    metric: str
+
+    def positions(self, item_ids: list[ItemId]) -> NDArray[np.intp]:
+        """Return the pool positions of ``item_ids`` (all must be in the pool)."""
+        pos = self.ids.get_indexer(pd.Index(item_ids, dtype=self.ids.dtype))
+        return np.asarray(pos, dtype=np.intp)
+
+
+def training_labels(pool: Pool, state: RunState) -> dict[ItemId, Label]:
+    """Return every pool item's label: the data's own, overridden by people's."""
+    labels = dict(pool.initial)
+    for item_id, rec in state.labels("pool").items():
+        labels[item_id] = rec.label
+    return labels
+
+
+def holdout_labels(pool: Pool, state: RunState) -> dict[ItemId, Label]:
+    """Return the held-out set's gold labels: the data's own, overridden by people's."""
+    gold = dict(pool.holdout_gold)
+    for item_id, rec in state.labels("holdout").items():
+        gold[item_id] = rec.label
+    return gold
+
+
+def class_counts(classes: tuple[str, ...], labels: Mapping[Any, Label]) -> dict[str, int]:
+    """Count labeled items per class (every class present, zeros included)."""
+    counts = dict.fromkeys(classes, 0)
+    for value in labels.values():
+        for c in value if isinstance(value, tuple) else (value,):
+            counts[c] += 1
+    return counts
+
+
+def can_fit(task: str, labels: Mapping[Any, Label]) -> bool:
+    """Return True when a model can be fitted: two classes (or one varying label) seen."""
+    if task == "classification":
+        return len(set(labels.values())) >= 2  # why: two classes to separate
+    seen: set[str] = set()
+    absent: set[str] = set()
+    sets = [set(v) for v in labels.values()]
+    for s in sets:
+        seen |= s
+    for s in sets:
+        absent |= seen - s
+    return len(sets) >= 2 and bool(absent)  # why: one label must vary
+
+
+@dataclass(frozen=True, slots=True)
+class Fitted:
+    """A model fitted on the labels known at the close of ``round``."""
+
+    model: Any
+    round: int
+    version: str
+    warnings: tuple[str, ...]
+    seconds: float
+
+
+def fit(pool: Pool, labels: Mapping[ItemId, Label], round_: int) -> Fitted | None:
+    """Fit a clone of the pool's model on ``labels``; None when it cannot be fitted yet.
+
+    Training rows are ordered by pool position, so the model does not depend on the order
+    in which labels arrived.
+    """
+    task = pool.config.task
+    if not can_fit(task, labels):
+        return None
+    ids = list(labels)
+    pos = pool.positions(ids)
+    order = np.argsort(pos, kind="stable")
+    pos = pos[order]
+    y = [labels[ids[i]] for i in order]
+    X = pool.X[pos]
+    t0 = time.perf_counter()
+    warns: list[str]
+    if task == "classification":
+        model, warns = fit_classifier(
+            pool.model, X, [str(v) for v in y], random_state=fit_seed(pool.seed, round_)
+        )
+    else:
+        Y = np.zeros((len(y), len(pool.classes)), dtype=np.bool_)
+        col = {c: j for j, c in enumerate(pool.classes)}
+        for i, value in enumerate(y):
+            for c in value:
+                Y[i, col[c]] = True
+        model, warns = fit_multilabel(
+            pool.model, X, Y, classes=pool.classes, random_state=fit_seed(pool.seed, round_)
+        )
+    seconds = time.perf_counter() - t0
+    return Fitted(model, round_, model_version(round_, model), tuple(warns), seconds)
+
+
+def score(pool: Pool, fitted: Fitted, positions: NDArray[np.intp]) -> NDArray[np.float32]:
+    """Return probabilities of the pool rows at ``positions``, in schema order, chunked."""
+    out = np.empty((len(positions), len(pool.classes)), dtype=np.float32)
+    for start in range(0, len(positions), SCORE_CHUNK):
+        chunk = positions[start : start + SCORE_CHUNK]
+        out[start : start + len(chunk)] = predict_proba_aligned(
+            fitted.model, pool.X[chunk], pool.classes, task=pool.config.task
+        )
+    return out
+
+
+def candidate_positions(pool: Pool, state: RunState) -> NDArray[np.intp]:
+    """Return the pool positions open for selection: not labeled, not skipped."""
+    taken = set(pool.initial) | set(state.labels("pool")) | set(state.skipped)
+    if not taken:
+        return np.arange(len(pool.ids), dtype=np.intp)
+    mask = np.ones(len(pool.ids), dtype=bool)
+    pos = pool.ids.get_indexer(pd.Index(list(taken), dtype=pool.ids.dtype))
+    mask[pos[pos >= 0]] = False
+    return np.flatnonzero(mask).astype(np.intp)
+
+
+def batch_limit(pool: Pool, state: RunState) -> int:
+    """Return how many items the next batch may hold under the budget."""
+    budget = pool.config.budget
+    limit = pool.config.batch_size
+    n_human = state.n_human_labels
+    if budget.max_labels is not None:
+        limit = min(limit, budget.max_labels - n_human)
+    if budget.max_cost is not None and budget.cost_per_label:
+        affordable = int(
+            (budget.max_cost - n_human * budget.cost_per_label) // budget.cost_per_label
+        )
+        limit = min(limit, affordable)
+    return max(limit, 0)
+
+
+def is_seed_round(pool: Pool, state: RunState, labels: Mapping[ItemId, Label]) -> bool:
+    """Return True when the next batch must be the diverse seed set (cold start)."""
+    if not state.batches:
+        counts = class_counts(pool.classes, labels)
+        if pool.config.task == "classification":
+            return min(counts.values()) < pool.config.min_per_class
+        return len(labels) < pool.config.min_per_class * 2
+    return False
+
+
+def select(
+    pool: Pool,
+    state: RunState,
+    fitted: Fitted | None,
+    round_: int,
+    labels: Mapping[ItemId, Label],
+) -> BatchSelected | None:
+    """Select the batch of ``round_``; None when nothing is left to select."""
+    t0 = time.perf_counter()
+    cand = candidate_positions(pool, state)
+    k = min(batch_limit(pool, state), len(cand))
+    if k <= 0 or len(cand) == 0:
+        return None
+    cold = fitted is None or is_seed_round(pool, state, labels)
+    info = pool.seed_strategy if cold else pool.strategy
+    proba = score(pool, fitted, cand) if fitted is not None else None
+    t_score = time.perf_counter() - t0
+    labeled_pos = pool.positions(list(labels)) if labels else np.empty(0, dtype=np.intp)
+    need_x = info.needs_features
+    cands = Candidates(
+        task=pool.config.task,
+        classes=pool.classes,
+        proba=proba,
+        X=pool.X[cand] if need_x else None,
+        X_labeled=pool.X[np.sort(labeled_pos)] if need_x and len(labeled_pos) else None,
+        label_counts=class_counts(pool.classes, labels),
+        n_labeled=len(labels),
+        mean_cardinality=(
+            float(np.mean([len(v) for v in labels.values()]))
+            if pool.config.task == "multilabel" and labels
+            else None
+        ),
+    )
+    t1 = time.perf_counter()
+    sel: Selection = info.func(cands, k, select_rng(pool.seed, round_))
+    t_select = time.perf_counter() - t1
+    chosen = np.asarray(sel.positions, dtype=np.intp)
+    item_ids = [_json_id(x) for x in pool.ids[cand[chosen]]]
+    predictions: list[str | list[str] | None]
+    confidences: list[float | None]
+    if proba is not None:
+        rows = proba[chosen].astype(np.float64)
+        predictions, confidences = _predictions(pool, rows)
+    else:
+        predictions, confidences = [None] * len(chosen), [None] * len(chosen)
+    return BatchSelected(
+        round=round_,
+        strategy=sel.strategy if not cold else info.name,
+        cold_start=cold,
+        item_ids=item_ids,
+        predictions=predictions,
+        confidences=confidences,
+        scores=[_round_float(s) for s in np.asarray(sel.scores, dtype=np.float64)],
+        reasons=list(sel.reasons),
+        model_version=fitted.version if fitted is not None else None,
+        n_candidates=len(cand),
+        timings={
+            "fit_s": round(fitted.seconds, 6) if fitted is not None else 0.0,
+            "score_s": round(t_score, 6),
+            "select_s": round(t_select, 6),
+        },
+    )
+
+
+def _predictions(
+    pool: Pool, rows: NDArray[np.float64]
+) -> tuple[list[str | list[str] | None], list[float | None]]:
+    predictions: list[str | list[str] | None] = []
+    confidences: list[float | None] = []
+    classes = pool.classes
+    for row in rows:
+        if pool.config.task == "classification":
+            j = int(np.argmax(row))
+            predictions.append(classes[j])
+            confidences.append(_round_float(row[j]))
+        else:
+            on = [classes[j] for j in np.flatnonzero(row >= 0.5)]  # why: p>=.5
+            predictions.append(on)
+            confidences.append(_round_float(np.mean(np.maximum(row, 1.0 - row))))
+    return predictions, confidences
+
+
+def evaluate(pool: Pool, fitted: Fitted | None, state: RunState) -> tuple[dict[str, float], int]:
+    """Evaluate on the held-out items that have gold labels; ``({}, n)`` when impossible."""
+    gold = holdout_labels(pool, state)
+    if fitted is None or not gold or pool.X_holdout is None:
+        return {}, len(gold)
+    ids = list(gold)
+    pos = pool.holdout_ids.get_indexer(pd.Index(ids, dtype=pool.holdout_ids.dtype))
+    order = np.argsort(pos, kind="stable")
+    pos = np.asarray(pos[order], dtype=np.intp)
+    y_true = [gold[ids[i]] for i in order]
+    proba = predict_proba_aligned(
+        fitted.model, pool.X_holdout[pos], pool.classes, task=pool.config.task
+    ).astype(np.float64)
+    values = _metrics.evaluate(pool.config.task, y_true, proba, pool.classes, pool.metric)
+    return {k: _round_float(v) for k, v in values.items()}, len(gold)
+
+
+def _round_float(x: float | np.floating[Any]) -> float:
+    """Round to 12 significant digits: stable through JSON, identical on replay."""
+    return float(f"{float(x):.12g}")
+
+
+def _json_id(x: Any) -> ItemId:
+    return int(x) if isinstance(x, int | np.integer) else str(x)

@@ -1,0 +1,312 @@
+"""Event records of the append-only log, and ``fold(events) -> RunState``.
+
+The log in the run folder is the only source of truth: the model, the scores, the per-round
+files and the plots are caches derived from it. Every change a session makes is one event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+
+from jupyter_al._config import Config
+from jupyter_al.exceptions import StoreCorruptedError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from jupyter_al._types import ItemId
+
+#: A label as stored: one class name, or a tuple of names (multilabel).
+Label: TypeAlias = str | tuple[str, ...]
+Split: TypeAlias = Literal["pool", "holdout"]
+
+
+def now_iso() -> str:
+    """Return the current UTC time as an ISO 8601 string with microseconds."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def label_to_json(label: Label) -> str | list[str]:
+    """Return a label in its JSON form (a tuple becomes a list)."""
+    return list(label) if isinstance(label, tuple) else label
+
+
+def label_from_json(value: Any) -> Label:
+    """Return a label from its JSON form (a list becomes a tuple)."""
+    return tuple(value) if isinstance(value, list) else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Configured:
+    """The session was configured: the first event of every run."""
+
+    type: ClassVar[str] = "configured"
+    config: dict[str, Any]
+    seed: int
+    session_id: str
+    pool_digest: str
+    n_pool: int
+    holdout_digest: str | None
+    holdout_ids: list[ItemId] | None
+    excluded: dict[str, list[ItemId]]
+    n_initial_labels: int
+    version: str
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchSelected:
+    """A batch was selected for round ``round``."""
+
+    type: ClassVar[str] = "batch_selected"
+    round: int
+    strategy: str
+    cold_start: bool
+    item_ids: list[ItemId]
+    predictions: list[str | list[str] | None]
+    confidences: list[float | None]
+    scores: list[float]
+    reasons: list[str]
+    model_version: str | None
+    n_candidates: int
+    timings: dict[str, float]
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class Labeled:
+    """A person (or the simulation's oracle) gave a label."""
+
+    type: ClassVar[str] = "labeled"
+    round: int
+    item_id: ItemId
+    label: str | list[str]
+    annotator: str
+    source: str
+    split: Split = "pool"
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An item was skipped (``reason`` is ``"skip"`` or ``"unsure"``)."""
+
+    type: ClassVar[str] = "skipped"
+    round: int
+    item_id: ItemId
+    annotator: str
+    reason: str = "skip"
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class Undone:
+    """The labeled/skipped event with sequence number ``target_seq`` was taken back."""
+
+    type: ClassVar[str] = "undone"
+    round: int
+    target_seq: int
+    item_id: ItemId
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundClosed:
+    """Round ``round`` was submitted: the model was retrained and evaluated."""
+
+    type: ClassVar[str] = "round_closed"
+    round: int
+    n_labeled: int
+    n_unlabeled: int
+    batch_size: int
+    n_batch_labeled: int
+    n_batch_skipped: int
+    strategy: str
+    metric: str
+    value: float | None
+    metrics: dict[str, float]
+    n_holdout_gold: int
+    model_version: str | None
+    class_counts: dict[str, int]
+    timings: dict[str, float]
+    warnings: list[str]
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """A stopping rule fired (``rule``), described in words (``reason``)."""
+
+    type: ClassVar[str] = "stopped"
+    rule: str
+    reason: str
+    round: int
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    """The session was resumed (after a kernel restart, say)."""
+
+    type: ClassVar[str] = "resumed"
+    round: int
+    damage: str | None = None
+    ts: str = field(default_factory=now_iso)
+
+
+Event: TypeAlias = (
+    Configured | BatchSelected | Labeled | Skipped | Undone | RoundClosed | Stopped | Resumed
+)
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (Configured, BatchSelected, Labeled, Skipped, Undone, RoundClosed, Stopped, Resumed)
+}
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """Return the JSON-safe dict of an event, with its ``type``."""
+    return {"type": event.type, **asdict(event)}
+
+
+def event_from_dict(data: Mapping[str, Any]) -> tuple[int, Event]:
+    """Return ``(seq, event)`` from a logged dict.
+
+    Raises
+    ------
+    StoreCorruptedError
+        For an unknown event type or missing fields.
+    """
+    kind = data.get("type")
+    cls = EVENT_TYPES.get(str(kind))
+    if cls is None:
+        raise StoreCorruptedError(
+            f"event {data.get('seq')} has unknown type {kind!r}; known: {sorted(EVENT_TYPES)}"
+        )
+    names = {f.name for f in fields(cls)}
+    try:
+        event = cls(**{k: v for k, v in data.items() if k in names})
+    except TypeError as exc:
+        raise StoreCorruptedError(f"event {data.get('seq')} ({kind}) is malformed: {exc}") from exc
+    return int(data.get("seq", -1)), event
+
+
+@dataclass(slots=True)
+class LabelRecord:
+    """One effective label with its provenance."""
+
+    label: Label
+    round: int
+    annotator: str
+    source: str
+    ts: str
+    seq: int
+    split: Split
+
+
+@dataclass(slots=True)
+class RunState:
+    """What the log says, folded. Mutable only through :meth:`apply`."""
+
+    configured: Configured | None = None
+    config: Config | None = None
+    round: int = 0
+    batch: BatchSelected | None = None
+    batch_open: bool = False
+    # every label event per item, oldest first (an undo removes its entry); the last one counts
+    history: dict[ItemId, list[LabelRecord]] = field(default_factory=dict)
+    skipped: dict[ItemId, tuple[int, str, str]] = field(default_factory=dict)
+    # seqs of label/skip events of the open round that can still be undone, oldest first
+    undo_stack: list[tuple[int, ItemId, str]] = field(default_factory=list)
+    rounds: list[RoundClosed] = field(default_factory=list)
+    batches: dict[int, BatchSelected] = field(default_factory=dict)
+    stopped: Stopped | None = None
+    per_annotator: dict[str, int] = field(default_factory=dict)
+    n_events: int = 0
+    resumes: list[Resumed] = field(default_factory=list)
+    undone_seqs: set[int] = field(default_factory=set)
+    # (round, seq, event) of label and skip events that were not undone, for the per-round files
+    round_log: dict[int, list[tuple[int, Labeled | Skipped]]] = field(default_factory=dict)
+
+    def labels(self, split: Split = "pool") -> dict[ItemId, LabelRecord]:
+        """Return the effective label of each item of ``split`` (last label event wins)."""
+        return {k: v[-1] for k, v in self.history.items() if v and v[-1].split == split}
+
+    @property
+    def n_human_labels(self) -> int:
+        """Labels given by people (or the oracle) on pool items, after undos."""
+        return sum(1 for v in self.history.values() if v and v[-1].split == "pool")
+
+    def apply(self, seq: int, event: Event) -> None:
+        """Fold one event into the state."""
+        self.n_events += 1
+        if isinstance(event, Configured):
+            self.configured = event
+            self.config = Config.from_dict(event.config)
+        elif isinstance(event, BatchSelected):
+            self.round = event.round
+            self.batch = event
+            self.batch_open = True
+            self.batches[event.round] = event
+            self.undo_stack = []
+        elif isinstance(event, Labeled):
+            rec = LabelRecord(
+                label=label_from_json(event.label),
+                round=event.round,
+                annotator=event.annotator,
+                source=event.source,
+                ts=event.ts,
+                seq=seq,
+                split=event.split,
+            )
+            self.history.setdefault(event.item_id, []).append(rec)
+            self.skipped.pop(event.item_id, None)
+            self.undo_stack.append((seq, event.item_id, "labeled"))
+            self.per_annotator[event.annotator] = self.per_annotator.get(event.annotator, 0) + 1
+            self.round_log.setdefault(event.round, []).append((seq, event))
+        elif isinstance(event, Skipped):
+            self.skipped[event.item_id] = (event.round, event.annotator, event.reason)
+            self.undo_stack.append((seq, event.item_id, "skipped"))
+            self.round_log.setdefault(event.round, []).append((seq, event))
+        elif isinstance(event, Undone):
+            self._undo(event)
+        elif isinstance(event, RoundClosed):
+            self.rounds.append(event)
+            self.batch_open = False
+            self.undo_stack = []
+        elif isinstance(event, Stopped):
+            self.stopped = event
+            self.batch_open = False
+        else:
+            self.resumes.append(event)
+
+    def _undo(self, event: Undone) -> None:
+        self.undone_seqs.add(event.target_seq)
+        self.undo_stack = [e for e in self.undo_stack if e[0] != event.target_seq]
+        entries = self.round_log.get(event.round, [])
+        target = next((e for s, e in entries if s == event.target_seq), None)
+        self.round_log[event.round] = [(s, e) for s, e in entries if s != event.target_seq]
+        hist = self.history.get(event.item_id, [])
+        if isinstance(target, Labeled):
+            self.history[event.item_id] = [r for r in hist if r.seq != event.target_seq]
+            self.per_annotator[target.annotator] -= 1
+        elif isinstance(target, Skipped):
+            self.skipped.pop(event.item_id, None)
+            # an earlier skip of the same item in this round stays undone too: one undo, one step
+
+
+def fold(events: Iterable[tuple[int, Event]]) -> RunState:
+    """Fold ``(seq, event)`` pairs into a :class:`RunState`.
+
+    Examples
+    --------
+    >>> from jupyter_al._events import fold, Labeled
+    >>> state = fold([(0, Labeled(round=1, item_id=3, label="spam", annotator="a", source="api"))])
+    >>> state.labels()[3].label
+    'spam'
+    """
+    state = RunState()
+    for seq, event in events:
+        state.apply(seq, event)
+    return state

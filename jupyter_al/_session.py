@@ -1,0 +1,1109 @@
+"""``Session``: the one stateful object. It owns the loop and the run folder."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self, cast
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import NotFittedError
+
+from jupyter_al import metrics as _metrics
+from jupyter_al._config import Budget, Config
+from jupyter_al._data import load_frame, parse_labels, split_holdout, to_item_id
+from jupyter_al._engine import (
+    Fitted,
+    Pool,
+    class_counts,
+    evaluate,
+    fit,
+    select,
+    training_labels,
+)
+from jupyter_al._events import (
+    Configured,
+    Event,
+    Label,
+    Labeled,
+    Resumed,
+    RoundClosed,
+    RunState,
+    Skipped,
+    Stopped,
+    Undone,
+    event_from_dict,
+    event_to_dict,
+    label_to_json,
+)
+from jupyter_al._exports import write_all, write_round_files, write_selection
+from jupyter_al._pool import (
+    HOLDOUT_FILE,
+    default_store,
+    infer_labels,
+    load_saved_holdout,
+    pool_digest,
+    prepare,
+    save_holdout,
+)
+from jupyter_al._store import EventLog
+from jupyter_al.exceptions import (
+    ConfigError,
+    LabelError,
+    ReplayMismatchError,
+    SessionStoppedError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from types import TracebackType
+
+    import plotly.graph_objects as go
+
+    from jupyter_al._types import ItemId, Task
+    from jupyter_al.strategies import Strategy
+
+__all__ = ["RoundResult", "Session"]
+
+_SESSION_ARGS = [
+    "config",
+    "text",
+    "features",
+    "labels",
+    "task",
+    "label_column",
+    "holdout_label_column",
+    "label_sep",
+    "holdout",
+    "metric",
+    "strategy",
+    "batch_size",
+    "budget",
+    "plateau_patience",
+    "plateau_min_delta",
+    "annotator_capacity",
+    "min_per_class",
+    "model",
+    "store",
+    "random_state",
+    "annotator",
+    "llm_judge",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundResult:
+    """What ``submit()`` reports about the round it closed."""
+
+    round: int
+    n_labeled: int
+    metric: str
+    value: float | None
+    stopped: bool
+    stop_reason: str | None
+
+
+def _version() -> str:
+    from jupyter_al import __version__
+
+    return __version__
+
+
+class Session:
+    """An active-learning labeling session: select, label, retrain, evaluate, repeat.
+
+    Every change is appended to a durable log in the run folder (``store``) before it is
+    acknowledged, so a session can be resumed after a crash and replayed exactly.
+
+    Parameters
+    ----------
+    data : DataFrame or path
+        The items to label, indexed by item id (the data's own index). A path to a .csv,
+        .tsv, .parquet or .jsonl file is read with a fresh 0..n-1 index.
+    config : Config, optional
+        All answers at once; then no other configuration argument may be given.
+    text : str, optional
+        Column with the text to label.
+    features : sequence of str, optional
+        Numeric columns (instead of ``text``).
+    labels : sequence of str, optional
+        The label schema; inferred from ``label_column`` when omitted.
+    task : {"classification", "multilabel"}
+    label_column : str, optional
+        Labels already known (empty cells = unlabeled).
+    holdout_label_column : str, optional
+        Gold labels of the held-out set (defaults to ``label_column``).
+    label_sep : str
+        Separator of several labels in one cell (multilabel).
+    holdout : float, path or DataFrame, optional
+        Fraction split off (stratified) and fenced off for good, or a separate set.
+    metric : str
+        ``"default"`` (macro F1 for classification, micro F1 for multilabel) or a name from
+        :mod:`jupyter_al.metrics`, or any scikit-learn scorer name.
+    strategy : str or callable
+        A name from :data:`jupyter_al.strategies.STRATEGIES`, ``"default"``, or your function.
+    batch_size : int
+    budget : int, Budget or mapping, optional
+        An int is a number of labels. None bounds the run to 50 rounds.
+    plateau_patience, plateau_min_delta
+        Stop when the metric has not improved by ``min_delta`` for ``patience`` rounds.
+    annotator_capacity : int, optional
+        Labels one annotator may give in this run.
+    min_per_class : int
+        Below this many labels in some class, the first batch is a diverse seed set.
+    model : scikit-learn classifier, optional
+        Any estimator with ``predict_proba``; it is fitted on the features (TF-IDF rows for
+        text, scaled columns for numbers). Multilabel: one copy per label (one-vs-rest).
+    store : path, optional
+        The run folder (created). Default: a new folder under ``./jal_runs``.
+    random_state : int, optional
+        The run's seed; drawn once and logged when None.
+    annotator : str, optional
+        The default annotator name for ``label`` (default ``"annotator"``).
+    llm_judge : bool
+        Whether an LLM may act as judge (recorded in the configuration).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile
+    >>> from jupyter_al import Session
+    >>> df = pd.DataFrame({"text": ["good", "bad", "fine", "awful"] * 10,
+    ...                    "gold": ["pos", "neg", "pos", "neg"] * 10})
+    >>> s = Session(df, text="text", labels=["pos", "neg"], holdout=0.25,
+    ...             holdout_label_column="gold", batch_size=4, random_state=0,
+    ...             store=tempfile.mkdtemp())
+    >>> batch = s.next_batch()
+    >>> for item_id in batch.index:
+    ...     s.label(item_id, df.loc[item_id, "gold"])
+    >>> s.submit().round
+    1
+    >>> s.close()
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame | str | Path,
+        *,
+        config: Config | None = None,
+        text: str | None = None,
+        features: Sequence[str] | None = None,
+        labels: Sequence[str] | None = None,
+        task: Task = "classification",
+        label_column: str | None = None,
+        holdout_label_column: str | None = None,
+        label_sep: str = "|",
+        holdout: float | str | Path | pd.DataFrame | None = None,
+        metric: str = "default",
+        strategy: str | Strategy = "default",
+        batch_size: int = 10,
+        budget: Budget | Mapping[str, Any] | int | None = None,
+        plateau_patience: int | None = None,
+        plateau_min_delta: float = 0.005,
+        annotator_capacity: int | None = None,
+        min_per_class: int = 2,
+        model: Any = None,
+        store: str | Path | None = None,
+        random_state: int | None = None,
+        annotator: str | None = None,
+        llm_judge: bool = False,
+        **unknown: Any,
+    ) -> None:
+        if unknown:
+            name = next(iter(unknown))
+            close = difflib.get_close_matches(name, _SESSION_ARGS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"Session() got an unexpected keyword argument {name!r}{hint}"
+            raise TypeError(msg)
+        self._annotator = annotator or "annotator"
+        frame = load_frame(data, argument="data")
+        holdout_frame: pd.DataFrame | None = None
+        holdout_value: float | str | None
+        if isinstance(holdout, pd.DataFrame):
+            holdout_frame = load_frame(holdout, argument="holdout")
+            holdout_value = HOLDOUT_FILE
+        elif isinstance(holdout, str | Path):
+            holdout_frame = load_frame(holdout, argument="holdout")
+            holdout_value = str(holdout)
+        elif holdout is None or (
+            isinstance(holdout, float | int) and not isinstance(holdout, bool)
+        ):
+            holdout_value = holdout
+        else:
+            raise ConfigError(
+                f"holdout must be a fraction, a path or a DataFrame, got {type(holdout).__name__}"
+            )
+
+        if config is not None:
+            given = {
+                k: v
+                for k, v in {
+                    "text": text,
+                    "features": features,
+                    "labels": labels,
+                    "label_column": label_column,
+                    "holdout_label_column": holdout_label_column,
+                    "budget": budget,
+                    "random_state": random_state,
+                }.items()
+                if v is not None
+            }
+            if given:
+                raise TypeError(
+                    "pass either config= or configuration keywords, not both; got config and "
+                    f"{sorted(given)}"
+                )
+            if not isinstance(config, Config):
+                raise ConfigError(f"config must be a Config, got {type(config).__name__}")
+            cfg = config
+        else:
+            kwargs: dict[str, Any] = {
+                "text": text,
+                "features": tuple(features) if features is not None else None,
+                "task": task,
+                "label_column": label_column,
+                "holdout_label_column": holdout_label_column,
+                "label_sep": label_sep,
+                "holdout": holdout_value,
+                "metric": metric,
+                "strategy": strategy if isinstance(strategy, str) else _callable_name(strategy),
+                "batch_size": batch_size,
+                "budget": Budget.coerce(budget),
+                "plateau_patience": plateau_patience,
+                "plateau_min_delta": plateau_min_delta,
+                "annotator_capacity": annotator_capacity,
+                "min_per_class": min_per_class,
+                "random_state": random_state,
+                "llm_judge": llm_judge,
+            }
+            if isinstance(features, str):
+                raise ConfigError(
+                    f"features must be a list of column names, got the str {features!r}"
+                )
+            if labels is None:
+                schema = infer_labels(frame, holdout_frame, kwargs)
+            elif isinstance(labels, str):
+                raise ConfigError(f"labels must be a list of label names, got the str {labels!r}")
+            else:
+                schema = tuple(str(x) for x in labels)
+            cfg = Config(labels=schema, **kwargs)
+        if model is not None:
+            from jupyter_al._pool import resolve_model
+
+            cfg = Config.from_dict({**cfg.to_dict(), "model": resolve_model(model, "features")[1]})
+        seed = cfg.random_state if cfg.random_state is not None else secrets.randbits(31)
+
+        from jupyter_al._pool import check_frame, holdout_from_text, holdout_text
+
+        check_frame(frame, cfg, argument="data")
+        saved_holdout: str | None = None
+        if holdout_frame is not None:
+            # the run keeps its own copy; build the pool from that copy so that resume and
+            # replay see exactly what this session saw
+            check_frame(holdout_frame, cfg, argument="holdout")
+            saved_holdout = holdout_text(holdout_frame, cfg)
+            holdout_frame = holdout_from_text(saved_holdout)
+        holdout_ids: list[ItemId] | None = None
+        if isinstance(cfg.holdout, float):
+            holdout_ids = self._split(frame, cfg, seed)
+        prep = prepare(
+            frame,
+            cfg,
+            seed=seed,
+            holdout_ids=holdout_ids,
+            holdout_frame=holdout_frame,
+            model=model,
+            strategy=strategy,
+        )
+        if cfg.batch_size > len(prep.pool.ids) - len(prep.pool.initial):
+            raise ConfigError(
+                f"batch_size={cfg.batch_size} is larger than the pool "
+                f"({len(prep.pool.ids) - len(prep.pool.initial)} unlabeled items)"
+            )
+        folder = Path(store) if store is not None else default_store()
+        self._log = EventLog(folder, create=True, header_extra={"jupyter_al": _version()})
+        try:
+            if saved_holdout is not None:
+                save_holdout(folder, saved_holdout)
+            configured = Configured(
+                config=cfg.to_dict(),
+                seed=seed,
+                session_id=uuid.uuid4().hex[:12],
+                pool_digest=pool_digest(frame, cfg),
+                n_pool=len(prep.pool.ids),
+                holdout_digest=(
+                    pool_digest(holdout_frame, cfg) if holdout_frame is not None else None
+                ),
+                holdout_ids=holdout_ids,
+                excluded=prep.excluded,
+                n_initial_labels=len(prep.pool.initial),
+                version=_version(),
+            )
+            self._init_common(frame, prep.pool, RunState(), prep.warnings)
+            self._append(configured)
+            self._start_warnings = list(prep.warnings)
+            self._close_initial_round()
+            write_all(self._log.folder, self._state, self._notes_context())
+        except BaseException:
+            self._log.close()
+            raise
+
+    # ------------------------------------------------------------------ construction
+    @staticmethod
+    def _split(frame: pd.DataFrame, cfg: Config, seed: int) -> list[ItemId]:
+        assert isinstance(cfg.holdout, float)
+        ids = frame.index
+        if cfg.text is not None:
+            from jupyter_al._data import missing_text
+
+            ids = ids.difference(missing_text(frame[cfg.text]), sort=False)
+        y = None
+        gold = cfg.gold_column
+        if gold is not None:
+            parsed = parse_labels(
+                frame.loc[ids, gold],
+                task=cfg.task,
+                classes=cfg.labels,
+                label_sep=cfg.label_sep,
+                argument="holdout_label_column",
+            )
+            y = parsed.map(
+                lambda v: None if v is None else (v if isinstance(v, str) else "|".join(v))
+            )
+        _, hold = split_holdout(ids, y, cfg.holdout, seed)
+        return [to_item_id(x) for x in hold]
+
+    def _init_common(
+        self, frame: pd.DataFrame, pool: Pool, state: RunState, warnings: list[str]
+    ) -> None:
+        self._frame = frame
+        self._pool = pool
+        self._state = state
+        self._fitted: Fitted | None = None
+        self._fit_labels: dict[ItemId, Label] = {}
+        self._start_warnings = warnings
+        self._t_opened = time.monotonic()
+
+    def _close_initial_round(self) -> None:
+        """Evaluate the model of the data's own labels as round 0, when there is one."""
+        labels = training_labels(self._pool, self._state)
+        if not self._pool.initial:
+            return
+        t0 = time.perf_counter()
+        fitted = fit(self._pool, labels, 0)
+        if fitted is None:
+            return
+        self._set_fitted(fitted, labels)
+        t1 = time.perf_counter()
+        metrics, n_gold = evaluate(self._pool, fitted, self._state)
+        timings = {"fit_s": round(t1 - t0, 6), "eval_s": round(time.perf_counter() - t1, 6)}
+        self._append(
+            self._round_closed(
+                0,
+                fitted=fitted,
+                metrics=metrics,
+                n_gold=n_gold,
+                labels=labels,
+                timings=timings,
+                warns=[],
+            )
+        )
+
+    @classmethod
+    def resume(
+        cls,
+        store: str | Path,
+        data: pd.DataFrame | str | Path,
+        *,
+        model: Any = None,
+        strategy: str | Strategy | None = None,
+        annotator: str | None = None,
+    ) -> Session:
+        """Continue a run where it stopped (after a kernel restart or a crash).
+
+        Parameters
+        ----------
+        store : path
+            The run folder.
+        data : DataFrame or path
+            The same data the run was started on (checked by digest).
+        model, strategy : optional
+            Needed only when the run used your own estimator or strategy function.
+        annotator : str, optional
+            The default annotator name from now on.
+
+        Raises
+        ------
+        ReplayMismatchError
+            When ``data`` is not the data the run was started on.
+        """
+        log = EventLog(store, create=False)
+        try:
+            events = [event_from_dict(d) for d in log.contents.events]
+            self = cls.__new__(cls)
+            self._log = log
+            self._annotator = annotator or "annotator"
+            frame, pool, state = _rebuild(log.folder, events, data, model=model, strategy=strategy)
+            self._init_common(frame, pool, state, [])
+            damage = log.contents.damage
+            self._append(Resumed(round=state.round, damage=damage.describe() if damage else None))
+            write_all(self._log.folder, self._state, self._notes_context())
+        except BaseException:
+            log.close()
+            raise
+        return self
+
+    # ------------------------------------------------------------------ the loop
+    def next_batch(self) -> pd.DataFrame:
+        """Return the open batch, selecting a new one when none is open.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by item id: the shown fields, ``prediction``, ``confidence``,
+            ``uncertainty`` (the strategy's score), ``strategy``, ``reason``, ``rank``,
+            ``round``, ``status`` (pending, labeled, skipped) and ``label``.
+
+        Raises
+        ------
+        SessionStoppedError
+            When a stopping rule has fired.
+        """
+        self._check_open()
+        if not self._state.batch_open:
+            self._select_next()
+            self._check_open()
+        return self._batch_frame()
+
+    def label(
+        self,
+        item_id: Any,
+        label: Any,
+        *,
+        annotator: str | None = None,
+        source: str = "api",
+    ) -> None:
+        """Record a label; it is durable on disk when this returns.
+
+        Parameters
+        ----------
+        item_id
+            An id of the data (pool or held-out item).
+        label : str or sequence of str
+            One label of the schema; for multilabel, a list of them (``[]`` = none applies).
+        annotator : str, optional
+            Who labeled (default: the session's annotator).
+        source : str
+            Where the label came from (``"api"``, ``"widget"``, ``"simulation"``, ...).
+        """
+        self._check_open()
+        item_id, split = self._resolve_item(item_id)
+        value = self._check_label(label)
+        self._append(
+            Labeled(
+                round=self._label_round(),
+                item_id=item_id,
+                label=label_to_json(value),
+                annotator=annotator or self._annotator,
+                source=source,
+                split=split,
+            )
+        )
+
+    def skip(self, item_id: Any, *, annotator: str | None = None, unsure: bool = False) -> None:
+        """Skip an item of the pool (it will not be selected again); ``unsure`` marks why."""
+        self._check_open()
+        item_id, split = self._resolve_item(item_id)
+        if split == "holdout":
+            raise LabelError(f"item_id {item_id!r} is held out: only pool items can be skipped")
+        self._append(
+            Skipped(
+                round=self._label_round(),
+                item_id=item_id,
+                annotator=annotator or self._annotator,
+                reason="unsure" if unsure else "skip",
+            )
+        )
+
+    def undo(self) -> ItemId:
+        """Take back the last label or skip of the open round; return its item id.
+
+        The log keeps both the label and its undo: nothing is erased.
+        """
+        self._check_open()
+        if not self._state.undo_stack:
+            raise LabelError(
+                f"nothing to undo in round {self._label_round()}: undo takes back labels and "
+                "skips of the open round only (label the item again to change an older label)"
+            )
+        seq, item_id, _ = self._state.undo_stack[-1]
+        self._append(Undone(round=self._label_round(), target_seq=seq, item_id=item_id))
+        return item_id
+
+    def submit(self) -> RoundResult:
+        """Close the round: retrain, evaluate on the held-out set, log, select the next batch.
+
+        Items of the batch left without a label or skip go back to the pool.
+        """
+        self._check_open()
+        state = self._state
+        if not state.batch_open or state.batch is None:
+            raise ConfigError("no open batch to submit: call next_batch() first")
+        round_ = state.batch.round
+        t0 = time.perf_counter()
+        labels = training_labels(self._pool, state)
+        fitted = fit(self._pool, labels, round_)
+        t1 = time.perf_counter()
+        metrics, n_gold = evaluate(self._pool, fitted, state)
+        timings = {"fit_s": round(t1 - t0, 6), "eval_s": round(time.perf_counter() - t1, 6)}
+        warns = list(fitted.warnings) if fitted is not None else []
+        if fitted is None:
+            warns.append("the model could not be fitted yet: it needs labels of two classes")
+        self._set_fitted(fitted, labels)
+        closed = self._round_closed(
+            round_,
+            fitted=fitted,
+            metrics=metrics,
+            n_gold=n_gold,
+            labels=labels,
+            timings=timings,
+            warns=warns,
+        )
+        self._append(closed)
+        stop = self._stop_rule()
+        if stop is not None:
+            self._append(Stopped(rule=stop[0], reason=stop[1], round=round_))
+        else:
+            self._select_next()
+        write_round_files(self._log.folder, self._state, round_, self._notes_context())
+        return RoundResult(
+            round=round_,
+            n_labeled=closed.n_labeled,
+            metric=closed.metric,
+            value=closed.value,
+            stopped=self._state.stopped is not None,
+            stop_reason=self.stop_reason,
+        )
+
+    def stop(self, reason: str = "stopped by the user") -> None:
+        """Stop the run now; the reason is logged."""
+        if self._state.stopped is not None:
+            return
+        self._append(Stopped(rule="user", reason=reason, round=self._state.round))
+        write_all(self._log.folder, self._state, self._notes_context())
+
+    def close(self) -> None:
+        """Release the run folder (its lock). The log on disk stays complete."""
+        self._log.close()
+
+    def __enter__(self) -> Self:
+        """Use the session in a ``with`` block that closes it."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Close the session."""
+        self.close()
+
+    # ------------------------------------------------------------------ read-only views
+    @property
+    def config(self) -> Config:
+        """The validated configuration."""
+        assert self._state.config is not None
+        return self._state.config
+
+    @property
+    def store(self) -> Path:
+        """The run folder."""
+        return self._log.folder
+
+    @property
+    def seed(self) -> int:
+        """The run's seed (drawn once and logged when ``random_state`` was None)."""
+        return self._pool.seed
+
+    @property
+    def session_id(self) -> str:
+        """A short id of this run."""
+        assert self._state.configured is not None
+        return self._state.configured.session_id
+
+    @property
+    def metric(self) -> str:
+        """The metric the run is judged by (``"default"`` resolved for the task)."""
+        return self._pool.metric
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The label schema."""
+        return self._pool.classes
+
+    @property
+    def round(self) -> int:
+        """The current round (the open batch's, or the last closed one)."""
+        return self._state.round
+
+    @property
+    def stopped(self) -> bool:
+        """True once a stopping rule fired or ``stop()`` was called."""
+        return self._state.stopped is not None
+
+    @property
+    def stop_reason(self) -> str | None:
+        """Why the run stopped, in words; None while it runs."""
+        return self._state.stopped.reason if self._state.stopped is not None else None
+
+    @property
+    def warnings(self) -> list[str]:
+        """What was found at configuration (exclusions, duplicates, missing gold labels)."""
+        return list(self._start_warnings)
+
+    @property
+    def pool_ids(self) -> pd.Index:
+        """Ids of the pool (items that may be selected)."""
+        return self._pool.ids
+
+    @property
+    def holdout_ids(self) -> pd.Index:
+        """Ids of the held-out set (never selected, never trained on)."""
+        return self._pool.holdout_ids
+
+    @property
+    def labels(self) -> pd.Series:
+        """Every item's current label (None where unlabeled), aligned to the data's index."""
+        out = pd.Series([None] * len(self._frame), index=self._frame.index, dtype=object)
+        values: dict[Any, Any] = dict(self._pool.initial)
+        values.update(self._pool.holdout_gold)
+        for split in ("pool", "holdout"):
+            values.update({k: v.label for k, v in self._state.labels(split).items()})
+        idx = {to_item_id(x): x for x in self._frame.index}
+        for k, v in values.items():
+            if k in idx:
+                out.loc[idx[k]] = v
+        return out
+
+    @property
+    def provenance(self) -> pd.DataFrame:
+        """Who gave each current human label, when, in which round and from where."""
+        rows = []
+        for split in ("pool", "holdout"):
+            for k, rec in self._state.labels(split).items():
+                rows.append(
+                    {
+                        "item_id": k,
+                        "label": rec.label,
+                        "annotator": rec.annotator,
+                        "source": rec.source,
+                        "round": rec.round,
+                        "split": rec.split,
+                        "timestamp": rec.ts,
+                    }
+                )
+        cols = ["label", "annotator", "source", "round", "split", "timestamp"]
+        if not rows:
+            return pd.DataFrame(columns=cols, index=pd.Index([], name="item_id"))
+        return pd.DataFrame(rows).set_index("item_id")
+
+    @property
+    def rounds(self) -> pd.DataFrame:
+        """One row per closed round (the same numbers as ``results.tsv``)."""
+        from jupyter_al._exports import results_frame
+
+        return results_frame(self._state)
+
+    @property
+    def model_(self) -> Any:
+        """The model fitted at the last closed round.
+
+        Raises
+        ------
+        NotFittedError
+            Before any model could be fitted.
+        """
+        if self._fitted is None:
+            last = self._state.rounds[-1].round if self._state.rounds else None
+            if last is not None:
+                labels = _labels_at_round_close(self._pool, self._events_cache())
+                self._set_fitted(fit(self._pool, labels, last), labels)
+        if self._fitted is None:
+            raise NotFittedError(
+                "no model yet: it is fitted when a round closes with labels of two classes"
+            )
+        return self._fitted.model
+
+    def learning_curve(self) -> go.Figure:
+        """Return the held-out metric against the number of labels, one point per round."""
+        from jupyter_al.plots import learning_curve
+
+        return learning_curve(self.rounds, stop_reason=self.stop_reason)
+
+    def __repr__(self) -> str:
+        """Summarise the session in one line."""
+        status = f"stopped: {self.stop_reason}" if self.stopped else f"round {self.round}"
+        return (
+            f"<Session {self.session_id} {self.config.task} {len(self._pool.ids)} pool items, "
+            f"{self._state.n_human_labels} human labels, {status}, store={str(self.store)!r}>"
+        )
+
+    # ------------------------------------------------------------------ internals
+    def _append(self, event: Event) -> None:
+        seq = self._log.append(event_to_dict(event))
+        self._state.apply(seq, event)
+
+    def _events_cache(self) -> list[tuple[int, Event]]:
+        from jupyter_al._store import read_log
+
+        return [event_from_dict(d) for d in read_log(self._log.folder).events]
+
+    def _check_open(self) -> None:
+        if self._log.closed:
+            raise SessionStoppedError(
+                f"the session is closed; reopen it with Session.resume({str(self.store)!r}, data)"
+            )
+        if self._state.stopped is not None:
+            raise SessionStoppedError(f"the session has stopped: {self._state.stopped.reason}")
+
+    def _label_round(self) -> int:
+        return self._state.round
+
+    def _resolve_item(self, item_id: Any) -> tuple[ItemId, Any]:
+        try:
+            key = to_item_id(item_id)
+        except (TypeError, ValueError, ConfigError):
+            raise LabelError(
+                f"item_id must be an id of the data (int or str), got {type(item_id).__name__}"
+            ) from None
+        if key in self._pool.ids:
+            return key, "pool"
+        if key in self._pool.holdout_ids:
+            return key, "holdout"
+        assert self._state.configured is not None
+        for why, ids in self._state.configured.excluded.items():
+            if key in ids:
+                raise LabelError(
+                    f"item_id {key!r} was left out of the session at start "
+                    f"({why.replace('_', ' ')})"
+                )
+        sample = ", ".join(repr(x) for x in list(self._pool.ids[:3]))
+        raise LabelError(
+            f"item_id {key!r} is not in the data (the pool has {len(self._pool.ids)} items, "
+            f"ids like {sample})"
+        )
+
+    def _check_label(self, label: Any) -> Label:
+        classes = self._pool.classes
+        if self.config.task == "classification":
+            if isinstance(label, list | tuple | set):
+                raise LabelError(
+                    f"label must be one of {list(classes)} for a classification task, got "
+                    f"{type(label).__name__} {label!r}"
+                )
+            value = _label_str(label)
+            if value not in classes:
+                close = difflib.get_close_matches(value, classes, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise LabelError(f"label {value!r} is not in the schema {list(classes)}{hint}")
+            return value
+        items: Iterable[Any] = [label] if isinstance(label, str) else label
+        try:
+            values = tuple(sorted({_label_str(x) for x in items}))
+        except TypeError:
+            raise LabelError(
+                f"label must be a list of labels from {list(classes)} for a multilabel task, "
+                f"got {type(label).__name__}"
+            ) from None
+        unknown = [v for v in values if v not in classes]
+        if unknown:
+            raise LabelError(f"labels {unknown} are not in the schema {list(classes)}")
+        return values
+
+    def _select_next(self) -> None:
+        state = self._state
+        round_ = state.round + 1
+        labels = training_labels(self._pool, state)
+        # the batch of round r is chosen by the model fitted on the labels known now, seeded
+        # for round r - 1; right after submit() that is the model submit() just fitted
+        fitted = self._fitted
+        if fitted is None or fitted.round != round_ - 1 or self._fit_labels != labels:
+            fitted = fit(self._pool, labels, round_ - 1)
+            self._set_fitted(fitted, labels)
+        batch = select(self._pool, state, fitted, round_, labels)
+        if batch is None:
+            rule = self._exhaustion_rule()
+            self._append(Stopped(rule=rule[0], reason=rule[1], round=state.round))
+            write_all(self._log.folder, self._state, self._notes_context())
+            return
+        self._append(batch)
+        write_selection(self._log.folder, batch)
+
+    def _exhaustion_rule(self) -> tuple[str, str]:
+        from jupyter_al._engine import batch_limit, candidate_positions
+
+        if batch_limit(self._pool, self._state) <= 0:
+            return self._budget_rule() or ("budget", "the label budget is spent")
+        n_left = len(candidate_positions(self._pool, self._state))
+        assert n_left == 0
+        return (
+            "pool",
+            (
+                f"pool exhausted: all {len(self._pool.ids)} pool items are labeled or skipped "
+                f"({len(training_labels(self._pool, self._state))} labeled, "
+                f"{len(self._state.skipped)} skipped)"
+            ),
+        )
+
+    def _budget_rule(self) -> tuple[str, str] | None:
+        budget = self.config.budget
+        n = self._state.n_human_labels
+        if budget.max_labels is not None and n >= budget.max_labels:
+            return "max_labels", f"label budget reached: {n} of {budget.max_labels} labels given"
+        if budget.max_cost is not None and budget.cost_per_label is not None:
+            spent = n * budget.cost_per_label
+            if spent + budget.cost_per_label > budget.max_cost + 1e-12:
+                return (
+                    "max_cost",
+                    (
+                        f"money budget reached: {spent:g} of {budget.max_cost:g} spent "
+                        f"({n} labels at {budget.cost_per_label:g} each)"
+                    ),
+                )
+        return None
+
+    def _stop_rule(self) -> tuple[str, str] | None:
+        """Return (rule, reason) of the first stopping rule that fires, else None."""
+        state, cfg = self._state, self.config
+        budget = cfg.budget
+        closed = [r for r in state.rounds if r.round > 0]
+        if budget.max_rounds is not None and len(closed) >= budget.max_rounds:
+            return "max_rounds", f"round limit reached: {len(closed)} of {budget.max_rounds} rounds"
+        rule = self._budget_rule()
+        if rule is not None:
+            return rule
+        if budget.max_minutes is not None:
+            assert state.configured is not None
+            started = datetime.fromisoformat(state.configured.ts)
+            last = datetime.fromisoformat(state.rounds[-1].ts)
+            minutes = (last - started).total_seconds() / 60
+            if minutes >= budget.max_minutes:
+                return (
+                    "max_minutes",
+                    f"time budget reached: {minutes:.1f} of {budget.max_minutes:g} minutes",
+                )
+        if cfg.annotator_capacity is not None:
+            for name, n in sorted(state.per_annotator.items()):
+                if n >= cfg.annotator_capacity:
+                    return (
+                        "annotator_capacity",
+                        (
+                            f"annotator {name!r} reached capacity: {n} of "
+                            f"{cfg.annotator_capacity} labels"
+                        ),
+                    )
+        if cfg.plateau_patience is not None:
+            return _plateau(state.rounds, cfg.plateau_patience, cfg.plateau_min_delta)
+        return None
+
+    def _round_closed(
+        self,
+        round_: int,
+        *,
+        fitted: Fitted | None,
+        metrics: dict[str, float],
+        n_gold: int,
+        labels: Mapping[ItemId, Label],
+        timings: dict[str, float],
+        warns: list[str],
+    ) -> RoundClosed:
+        state = self._state
+        batch = state.batch if round_ > 0 else None
+        entries = state.round_log.get(round_, [])
+        in_batch = set(batch.item_ids) if batch is not None else set()
+        n_lab = sum(1 for _, e in entries if isinstance(e, Labeled) and e.item_id in in_batch)
+        n_skip = sum(1 for _, e in entries if isinstance(e, Skipped) and e.item_id in in_batch)
+        from jupyter_al._engine import candidate_positions
+
+        if n_gold == 0 and self._pool.X_holdout is not None:
+            warns.append("no gold labels in the held-out set: nothing was evaluated")
+        if batch is not None and n_lab + n_skip < len(batch.item_ids):
+            warns.append(
+                f"{len(batch.item_ids) - n_lab - n_skip} item(s) of the batch were left "
+                "unreviewed and went back to the pool"
+            )
+        value = metrics.get(self._pool.metric)
+        return RoundClosed(
+            round=round_,
+            n_labeled=len(labels),
+            n_unlabeled=len(candidate_positions(self._pool, state)),
+            batch_size=len(batch.item_ids) if batch is not None else 0,
+            n_batch_labeled=n_lab,
+            n_batch_skipped=n_skip,
+            strategy=batch.strategy if batch is not None else "initial labels",
+            metric=self._pool.metric,
+            value=None if value is None or math.isnan(value) else value,
+            metrics=metrics,
+            n_holdout_gold=n_gold,
+            model_version=fitted.version if fitted is not None else None,
+            class_counts=class_counts(self._pool.classes, labels),
+            timings=timings,
+            warnings=warns,
+        )
+
+    def _set_fitted(self, fitted: Fitted | None, labels: Mapping[ItemId, Label]) -> None:
+        self._fitted = fitted
+        self._fit_labels = dict(labels)
+
+    def _notes_context(self) -> dict[str, Any]:
+        return {"warnings": self._start_warnings, "classes": self._pool.classes}
+
+    def _batch_frame(self) -> pd.DataFrame:
+        batch = self._state.batch
+        assert batch is not None
+        cols = [self.config.text] if self.config.text else list(self.config.features or ())
+        idx = [self._frame_key(i) for i in batch.item_ids]
+        shown = self._frame.loc[idx, cols].copy()
+        name = self._frame.index.name or "item_id"
+        shown.index = pd.Index(cast("list[Any]", batch.item_ids), name=name)
+        labels = self._state.labels("pool")
+        status: list[str] = []
+        current: list[Label | None] = []
+        for i in batch.item_ids:
+            if i in labels:
+                status.append("labeled")
+                current.append(labels[i].label)
+            elif i in self._state.skipped:
+                status.append("skipped")
+                current.append(None)
+            else:
+                status.append("pending")
+                current.append(None)
+        shown["prediction"] = pd.Series(batch.predictions, index=shown.index, dtype=object)
+        shown["confidence"] = pd.array(batch.confidences, dtype="Float64")
+        shown["uncertainty"] = batch.scores
+        shown["strategy"] = batch.strategy
+        shown["reason"] = batch.reasons
+        shown["rank"] = np.arange(1, len(batch.item_ids) + 1)
+        shown["round"] = batch.round
+        shown["status"] = status
+        shown["label"] = pd.Series(current, index=shown.index, dtype=object)
+        return shown
+
+    def _frame_key(self, item_id: ItemId) -> Any:
+        if item_id in self._frame.index:
+            return item_id
+        return self._frame.index[self._pool.ids.get_loc(item_id)]
+
+
+def _label_str(value: Any) -> str:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise LabelError(
+            f"a label must be a str (or a number), got {type(value).__name__} {value!r}"
+        )
+    return str(value)
+
+
+def _callable_name(func: Any) -> str:
+    if not callable(func):
+        raise ConfigError(
+            f"strategy must be a strategy name or a function, got {type(func).__name__}"
+        )
+    return f"custom:{getattr(func, '__name__', type(func).__name__)}"
+
+
+def _plateau(rounds: list[RoundClosed], patience: int, min_delta: float) -> tuple[str, str] | None:
+    values = [(r.round, r.value) for r in rounds if r.value is not None]
+    if len(values) <= patience:
+        return None
+    metric = rounds[-1].metric
+    sign = 1.0 if _metrics.higher_is_better(metric) else -1.0
+    before = max(sign * v for _, v in values[:-patience])
+    recent = max(sign * v for _, v in values[-patience:])
+    if recent - before < min_delta:
+        return (
+            "plateau",
+            (
+                f"{metric} plateaued: best {sign * recent:.4f} in the last {patience} rounds vs "
+                f"{sign * before:.4f} before (needs +{min_delta:g})"
+            ),
+        )
+    return None
+
+
+def _labels_at_round_close(pool: Pool, events: list[tuple[int, Event]]) -> dict[ItemId, Label]:
+    """Return the training labels as they were when the last round closed."""
+    from jupyter_al._events import fold
+
+    last = max(i for i, (_, e) in enumerate(events) if isinstance(e, RoundClosed))
+    return training_labels(pool, fold(events[: last + 1]))
+
+
+def _rebuild(
+    folder: Path,
+    events: list[tuple[int, Event]],
+    data: pd.DataFrame | str | Path,
+    *,
+    model: Any,
+    strategy: str | Strategy | None,
+) -> tuple[pd.DataFrame, Pool, RunState]:
+    """Rebuild frame, pool and state of a logged run on ``data`` (resume and replay)."""
+    from jupyter_al._events import fold
+
+    if not events or not isinstance(events[0][1], Configured):
+        raise ReplayMismatchError(f"{folder} holds no configured session (first event missing)")
+    configured = events[0][1]
+    cfg = Config.from_dict(configured.config)
+    frame = load_frame(data, argument="data")
+    digest = pool_digest(frame, cfg)
+    if digest != configured.pool_digest:
+        raise ReplayMismatchError(
+            f"data is not the pool this run was started on: its digest (ids and content of "
+            f"{', '.join(_digest_cols(cfg))}) is {digest[:12]}..., the run's is "
+            f"{configured.pool_digest[:12]}...; pass the same data, unchanged"
+        )
+    if cfg.model != "default" and model is None:
+        raise ConfigError(
+            f"this run used your own model ({cfg.model}); pass model= with the same estimator"
+        )
+    if cfg.strategy.startswith("custom:") and strategy is None:
+        raise ConfigError(
+            f"this run used your own strategy function ({cfg.strategy[7:]}); pass strategy="
+        )
+    holdout_frame = None
+    if isinstance(cfg.holdout, str):
+        holdout_frame = load_saved_holdout(folder)
+        if configured.holdout_digest is not None:
+            hd = pool_digest(holdout_frame, cfg)
+            if hd != configured.holdout_digest:
+                raise ReplayMismatchError(
+                    f"the held-out copy in {folder / HOLDOUT_FILE} does not match the run's "
+                    "digest: it was changed after the run started"
+                )
+    prep = prepare(
+        frame,
+        cfg,
+        seed=configured.seed,
+        holdout_ids=configured.holdout_ids,
+        holdout_frame=holdout_frame,
+        model=model,
+        strategy=strategy if strategy is not None else cfg.strategy,
+    )
+    return frame, prep.pool, fold(events)
+
+
+def _digest_cols(cfg: Config) -> list[str]:
+    from jupyter_al._pool import digest_columns
+
+    return digest_columns(cfg)

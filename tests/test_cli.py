@@ -1,0 +1,173 @@
+"""The jupyter-al command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from jupyter_al.cli import main
+from tests.conftest import SHARED_DATA, make_multilabel_frame, make_text_frame
+
+
+def test_simulate_then_replay(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data = tmp_path / "data.csv"
+    make_text_frame(300, 2).to_csv(data, index=False)
+    out = tmp_path / "sim"
+    code = main(
+        [
+            "simulate",
+            str(data),
+            "--text",
+            "text",
+            "--label",
+            "topic",
+            "--strategy",
+            "random,margin",
+            "--seeds",
+            "0,1",
+            "--rounds",
+            "4",
+            "--batch-size",
+            "10",
+            "--holdout-fraction",
+            "0.25",
+            "--out",
+            str(out),
+        ]
+    )
+
+    assert 0 == code
+    summary = pd.read_csv(out / "summary.tsv", sep="\t")
+    assert ["strategy", "seed", "aulc", "final_metric", "labels_to_95pct_full"] == list(
+        summary.columns[:5]
+    )
+    assert 4 == len(summary)
+    assert (out / "random" / "seed1" / "results.tsv").exists()
+    assert "plotly" in (out / "curves.html").read_text()[:5000].lower()
+    assert 0 == main(["replay", str(out), "--data", str(data)])
+    assert "4 of 4 run(s) reproduced" in capsys.readouterr().out
+
+
+def test_replay_fails_on_other_data(tmp_path: Path):
+    data = tmp_path / "data.csv"
+    make_text_frame(200, 2).to_csv(data, index=False)
+    out = tmp_path / "sim"
+    assert 0 == main(
+        [
+            "simulate",
+            str(data),
+            "--text",
+            "text",
+            "--label",
+            "topic",
+            "--strategy",
+            "margin",
+            "--seeds",
+            "0",
+            "--rounds",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
+    other = tmp_path / "other.csv"
+    make_text_frame(200, 3).to_csv(other, index=False)
+
+    assert 1 == main(["replay", str(out), "--data", str(other)])
+
+
+def test_multilabel_simulate(tmp_path: Path):
+    data = tmp_path / "ml.jsonl"
+    make_multilabel_frame(200, 1).to_json(data, orient="records", lines=True)
+    out = tmp_path / "sim"
+    code = main(
+        [
+            "simulate",
+            str(data),
+            "--text",
+            "text",
+            "--label",
+            "topics",
+            "--task",
+            "multilabel",
+            "--label-sep",
+            "|",
+            "--strategy",
+            "random,mean_max_loss,label_cardinality",
+            "--seeds",
+            "0",
+            "--rounds",
+            "3",
+            "--out",
+            str(out),
+        ]
+    )
+
+    assert 0 == code
+    assert 3 == len(pd.read_csv(out / "summary.tsv", sep="\t"))
+
+
+def test_bad_column_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    data = tmp_path / "data.csv"
+    make_text_frame(50, 2).to_csv(data, index=False)
+
+    assert 2 == main(
+        ["simulate", str(data), "--text", "txt", "--label", "topic", "--out", str(tmp_path / "o")]
+    )
+    assert "did you mean 'text'" in capsys.readouterr().err
+
+
+def test_strategies_lists_the_registry(capsys: pytest.CaptureFixture[str]):
+    assert 0 == main(["strategies"])
+    out = capsys.readouterr().out
+
+    assert "margin" in out
+    assert "default for classification" in out
+
+
+def test_sms_spam_subset_from_a_shell(tmp_path: Path):
+    """The real shared data set, through the installed console script."""
+    path = SHARED_DATA / "sms_spam" / "SMSSpamCollection.tsv"
+    if not path.exists():
+        pytest.skip(f"shared dataset not found at {path}")
+    out = tmp_path / "sms"
+    exe = Path(sys.executable).parent / "jupyter-al"
+    run = subprocess.run(
+        [
+            str(exe),
+            "simulate",
+            str(path),
+            "--text",
+            "SMS",
+            "--label",
+            "Label",
+            "--strategy",
+            "margin",
+            "--seeds",
+            "0",
+            "--rounds",
+            "3",
+            "--batch-size",
+            "10",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert 0 == run.returncode, run.stderr
+    summary = pd.read_csv(out / "summary.tsv", sep="\t")
+    assert summary["final_metric"].iloc[0] > 0.5
+    replayed = subprocess.run(
+        [str(exe), "replay", str(out), "--data", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert 0 == replayed.returncode, replayed.stdout + replayed.stderr
