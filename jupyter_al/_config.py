@@ -158,6 +158,10 @@ class Config:
         What one item is (``"row"`` for now).
     llm_judge : bool
         Whether an LLM may act as judge (recorded; judges arrive with a later release).
+    label_descriptions : tuple of (str, str) pairs
+        Optional guidelines per label, shown next to the label buttons.
+    image_shape : (int, int), optional
+        (height, width) when the feature columns are an image's pixels (e.g. digits).
     """
 
     labels: tuple[str, ...]
@@ -180,6 +184,8 @@ class Config:
     model: str = "default"
     prediction_unit: str = "row"
     llm_judge: bool = False
+    label_descriptions: tuple[tuple[str, str], ...] = ()
+    image_shape: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         """Validate every answer; raise ConfigError naming the argument."""
@@ -235,6 +241,19 @@ class Config:
             )
         if not isinstance(self.budget, Budget):
             raise ConfigError(f"budget must be a Budget, got {type(self.budget).__name__}")
+        unknown = [k for k, _ in self.label_descriptions if k not in self.labels]
+        if unknown:
+            raise ConfigError(
+                f"label_descriptions names labels outside the schema {list(self.labels)}: {unknown}"
+            )
+        if self.image_shape is not None:
+            h, w = self.image_shape
+            n = len(self.features or ())
+            if self.features is None or h * w != n:
+                raise ConfigError(
+                    f"image_shape {self.image_shape} needs features= with {h}x{w} pixel columns, "
+                    f"got {n} feature columns"
+                )
         if self.prediction_unit != "row":
             raise ConfigError(
                 f"prediction_unit {self.prediction_unit!r} is not supported yet; use 'row'"
@@ -256,6 +275,8 @@ class Config:
         d = asdict(self)
         d["labels"] = list(self.labels)
         d["features"] = list(self.features) if self.features is not None else None
+        d["label_descriptions"] = [list(p) for p in self.label_descriptions]
+        d["image_shape"] = list(self.image_shape) if self.image_shape is not None else None
         return d
 
     @classmethod
@@ -278,6 +299,10 @@ class Config:
         d["labels"] = tuple(d["labels"])
         if d.get("features") is not None:
             d["features"] = tuple(d["features"])
+        if "label_descriptions" in d:
+            d["label_descriptions"] = tuple((str(k), str(v)) for k, v in d["label_descriptions"])
+        if d.get("image_shape") is not None:
+            d["image_shape"] = (int(d["image_shape"][0]), int(d["image_shape"][1]))
         budget = d.get("budget")
         if isinstance(budget, Mapping):
             d["budget"] = Budget(**cast("Mapping[str, Any]", budget))

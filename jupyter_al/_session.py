@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 import secrets
 import time
@@ -68,34 +69,10 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from jupyter_al._types import ItemId, Task
+    from jupyter_al._widget import LabelingWidget
     from jupyter_al.strategies import Strategy
 
 __all__ = ["RoundResult", "Session"]
-
-_SESSION_ARGS = [
-    "config",
-    "text",
-    "features",
-    "labels",
-    "task",
-    "label_column",
-    "holdout_label_column",
-    "label_sep",
-    "holdout",
-    "metric",
-    "strategy",
-    "batch_size",
-    "budget",
-    "plateau_patience",
-    "plateau_min_delta",
-    "annotator_capacity",
-    "min_per_class",
-    "model",
-    "store",
-    "random_state",
-    "annotator",
-    "llm_judge",
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +146,10 @@ class Session:
         The default annotator name for ``label`` (default ``"annotator"``).
     llm_judge : bool
         Whether an LLM may act as judge (recorded in the configuration).
+    label_descriptions : mapping of str to str, optional
+        Guidelines per label, shown next to the label buttons in the widget.
+    image_shape : (int, int), optional
+        (height, width) when ``features`` are the pixels of an image: the widget shows images.
 
     Examples
     --------
@@ -213,11 +194,14 @@ class Session:
         random_state: int | None = None,
         annotator: str | None = None,
         llm_judge: bool = False,
+        label_descriptions: Mapping[str, str] | None = None,
+        image_shape: tuple[int, int] | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
             name = next(iter(unknown))
-            close = difflib.get_close_matches(name, _SESSION_ARGS, n=1)
+            known = [p for p in inspect.signature(Session.__init__).parameters if p != "self"]
+            close = difflib.get_close_matches(name, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             msg = f"Session() got an unexpected keyword argument {name!r}{hint}"
             raise TypeError(msg)
@@ -281,6 +265,10 @@ class Session:
                 "min_per_class": min_per_class,
                 "random_state": random_state,
                 "llm_judge": llm_judge,
+                "label_descriptions": tuple(
+                    (str(k), str(v)) for k, v in (label_descriptions or {}).items()
+                ),
+                "image_shape": tuple(image_shape) if image_shape is not None else None,
             }
             if isinstance(features, str):
                 raise ConfigError(
@@ -387,6 +375,7 @@ class Session:
         self._state = state
         self._fitted: Fitted | None = None
         self._fit_labels: dict[ItemId, Label] = {}
+        self._widget: LabelingWidget | None = None
         self._start_warnings = warnings
         self._t_opened = time.monotonic()
 
@@ -747,6 +736,79 @@ class Session:
 
         return learning_curve(self.rounds, stop_reason=self.stop_reason)
 
+    @property
+    def has_open_batch(self) -> bool:
+        """True while a batch is selected and not yet submitted."""
+        return self._state.batch_open
+
+    @property
+    def n_human_labels(self) -> int:
+        """Labels people gave to pool items so far (after undos)."""
+        return self._state.n_human_labels
+
+    @property
+    def label_descriptions(self) -> dict[str, str]:
+        """Optional descriptions of the labels (shown as guidelines)."""
+        return dict(self.config.label_descriptions)
+
+    @property
+    def image_shape(self) -> tuple[int, int] | None:
+        """(height, width) when the feature columns are the pixels of an image."""
+        return self.config.image_shape
+
+    def class_counts(self) -> dict[str, int]:
+        """Return how many training labels each class has (the data's own included)."""
+        return class_counts(self._pool.classes, training_labels(self._pool, self._state))
+
+    def budget_left(self) -> str:
+        """Describe what is left of the budget, in words."""
+        budget = self.config.budget
+        n = self._state.n_human_labels
+        parts = []
+        if budget.max_labels is not None:
+            parts.append(f"{max(budget.max_labels - n, 0)} of {budget.max_labels} labels left")
+        if budget.max_rounds is not None:
+            done = len([r for r in self._state.rounds if r.round > 0])
+            parts.append(f"{max(budget.max_rounds - done, 0)} of {budget.max_rounds} rounds left")
+        if budget.max_cost is not None and budget.cost_per_label is not None:
+            left = budget.max_cost - n * budget.cost_per_label
+            parts.append(f"{max(left, 0):g} of {budget.max_cost:g} money left")
+        if budget.max_minutes is not None:
+            assert self._state.configured is not None
+            started = datetime.fromisoformat(self._state.configured.ts)
+            used = (datetime.now(started.tzinfo) - started).total_seconds() / 60
+            left_min = max(budget.max_minutes - used, 0)
+            parts.append(f"{left_min:.0f} of {budget.max_minutes:g} min left")
+        return " · ".join(parts)
+
+    def batch_item_id(self, text: str) -> ItemId:
+        """Return the id of the open batch's item whose string form is ``text``."""
+        batch = self._state.batch
+        if batch is not None:
+            for item_id in batch.item_ids:
+                if str(item_id) == text:
+                    return item_id
+        return self._resolve_item(text)[0]
+
+    @property
+    def widget(self) -> LabelingWidget:
+        """The labeling widget (created on first use; displaying the session shows it)."""
+        if self._widget is None:
+            from jupyter_al._widget import LabelingWidget
+
+            if not self.stopped and not self.has_open_batch and not self._log.closed:
+                self.next_batch()
+            self._widget = LabelingWidget(self)
+        return self._widget
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Show the labeling widget when the session is displayed in a notebook."""
+        bundle = cast(
+            "tuple[dict[str, Any], dict[str, Any]]", self.widget._repr_mimebundle_(**kwargs)
+        )
+        data, meta = bundle
+        return {**data, "text/plain": repr(self)}, meta
+
     def __repr__(self) -> str:
         """Summarise the session in one line."""
         status = f"stopped: {self.stop_reason}" if self.stopped else f"round {self.round}"
@@ -759,6 +821,8 @@ class Session:
     def _append(self, event: Event) -> None:
         seq = self._log.append(event_to_dict(event))
         self._state.apply(seq, event)
+        if self._widget is not None:
+            self._widget.on_event(event)
 
     def _events_cache(self) -> list[tuple[int, Event]]:
         from jupyter_al._store import read_log
@@ -973,19 +1037,9 @@ class Session:
         shown = self._frame.loc[idx, cols].copy()
         name = self._frame.index.name or "item_id"
         shown.index = pd.Index(cast("list[Any]", batch.item_ids), name=name)
-        labels = self._state.labels("pool")
-        status: list[str] = []
-        current: list[Label | None] = []
-        for i in batch.item_ids:
-            if i in labels:
-                status.append("labeled")
-                current.append(labels[i].label)
-            elif i in self._state.skipped:
-                status.append("skipped")
-                current.append(None)
-            else:
-                status.append("pending")
-                current.append(None)
+        pairs = self.batch_status()
+        status = [p[0] for p in pairs]
+        current = [p[1] for p in pairs]
         shown["prediction"] = pd.Series(batch.predictions, index=shown.index, dtype=object)
         shown["confidence"] = pd.array(batch.confidences, dtype="Float64")
         shown["uncertainty"] = batch.scores
@@ -996,6 +1050,49 @@ class Session:
         shown["status"] = status
         shown["label"] = pd.Series(current, index=shown.index, dtype=object)
         return shown
+
+    def batch_status(self) -> list[tuple[str, Label | None]]:
+        """Return ``(status, label)`` of each item of the open batch, in rank order.
+
+        ``status`` is ``"pending"``, ``"labeled"`` or ``"skipped"``.
+        """
+        batch = self._state.batch
+        if batch is None:
+            return []
+        history, skipped = self._state.history, self._state.skipped
+        out: list[tuple[str, Label | None]] = []
+        for i in batch.item_ids:
+            recs = history.get(i)
+            if recs and recs[-1].split == "pool":
+                out.append(("labeled", recs[-1].label))
+            elif i in skipped:
+                out.append(("skipped", None))
+            else:
+                out.append(("pending", None))
+        return out
+
+    def batch_records(self) -> list[dict[str, Any]]:
+        """Return the open batch as plain records: shown values and the selection's numbers."""
+        batch = self._state.batch
+        if batch is None:
+            return []
+        cols = [self.config.text] if self.config.text else list(self.config.features or ())
+        idx = [self._frame_key(i) for i in batch.item_ids]
+        rows = self._frame.loc[idx, cols].to_numpy(dtype=object)
+        return [
+            {
+                "id": item_id,
+                "values": dict(zip(cols, rows[i], strict=True)),
+                "prediction": batch.predictions[i],
+                "confidence": batch.confidences[i],
+                "uncertainty": batch.scores[i],
+                "strategy": batch.strategy,
+                "reason": batch.reasons[i],
+                "rank": i + 1,
+                "round": batch.round,
+            }
+            for i, item_id in enumerate(batch.item_ids)
+        ]
 
     def _frame_key(self, item_id: ItemId) -> Any:
         if item_id in self._frame.index:

@@ -61,3 +61,16 @@ def test_config_is_frozen():
 
     with pytest.raises(AttributeError):
         cfg.batch_size = 3  # type: ignore[misc]
+
+
+def test_round_trip_with_descriptions_and_image_shape():
+    cfg = Config(
+        labels=("0", "1"),
+        features=tuple(f"p{i}" for i in range(4)),
+        image_shape=(2, 2),
+        label_descriptions=(("0", "a zero"), ("1", "a one")),
+    )
+
+    assert cfg == Config.from_dict(cfg.to_dict())
+    with pytest.raises(ConfigError, match="outside the schema"):
+        Config(labels=("0", "1"), text="t", label_descriptions=(("2", "two"),))

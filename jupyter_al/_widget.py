@@ -1,0 +1,276 @@
+"""The labeling widget: a thin anywidget view of a :class:`~jupyter_al.Session`.
+
+State goes to the page as traits, events come back as messages; the protocol is written down
+in ``docs/widget-protocol.md``. The widget holds view state only: every change goes through
+the session (and so into its durable log) before the page is updated. Only the open batch
+crosses to the page, never the pool.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from jupyter_al.exceptions import JupyterALError
+
+if TYPE_CHECKING:
+    from jupyter_al._events import Event
+    from jupyter_al._session import Session
+
+__all__ = ["LabelingWidget", "hotkeys"]
+
+_STATIC = Path(__file__).parent / "static"
+_MISSING_ESM = """
+export default { render({ el }) {
+  el.textContent = "jupyter_al: the widget's front end is not built. Reinstall the " +
+    "package (pip install jupyter_al) or, in a checkout, run: " +
+    "npm --prefix js ci && npm --prefix js run build";
+} };
+"""
+#: Keys the page uses for actions; never given to a label.
+_RESERVED_KEYS = set("suz?")
+
+
+def hotkeys(classes: tuple[str, ...]) -> list[str]:
+    """Give each label a key: 1-9 first, then free letters; "" when none is left.
+
+    Examples
+    --------
+    >>> hotkeys(("ham", "spam"))
+    ['1', '2']
+    >>> hotkeys(tuple(f"c{i}" for i in range(11)))[-2:]
+    ['a', 'b']
+    """
+    free = [str(i) for i in range(1, 10)] + [
+        c for c in string.ascii_lowercase if c not in _RESERVED_KEYS
+    ]
+    return [free[i] if i < len(free) else "" for i in range(len(classes))]
+
+
+def _json_scalar(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+class LabelingWidget(anywidget.AnyWidget):
+    """The labeling view of one session (create it with ``session.widget``)."""
+
+    _esm = _STATIC / "widget.js" if (_STATIC / "widget.js").exists() else _MISSING_ESM
+    _css = _STATIC / "widget.css" if (_STATIC / "widget.css").exists() else ""
+
+    task = traitlets.Unicode("classification").tag(sync=True)
+    classes = traitlets.List(traitlets.Dict()).tag(sync=True)
+    items = traitlets.List(traitlets.Dict()).tag(sync=True)
+    position = traitlets.Int(0).tag(sync=True)
+    status = traitlets.Unicode("ready").tag(sync=True)
+    message = traitlets.Unicode("").tag(sync=True)
+    progress = traitlets.Dict().tag(sync=True)
+    curve = traitlets.Dict().tag(sync=True)
+    class_counts = traitlets.Dict().tag(sync=True)
+    hide_prediction = traitlets.Bool(default_value=False).tag(sync=True)
+    auto_submit = traitlets.Bool(default_value=True).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    ack_t = traitlets.Float(0.0).tag(sync=True)
+
+    def __init__(self, session: Session, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._session = session
+        self._batch_round = -1
+        self._static: list[dict[str, Any]] = []
+        names = session.classes
+        descriptions = session.label_descriptions
+        self.task = session.config.task
+        self.classes = [
+            {"name": n, "key": k, "description": descriptions.get(n, "")}
+            for n, k in zip(names, hotkeys(names), strict=True)
+        ]
+        self.on_msg(self._on_custom_msg)
+        self.refresh()
+
+    # ------------------------------------------------------------------ Python -> page
+    def refresh(self) -> None:
+        """Push the session's current state to the page (one sync)."""
+        with self.hold_sync():
+            self._push_batch()
+            self._push_curve()
+
+    def on_event(self, event: Event) -> None:
+        """Update the page after the session logged ``event`` (called by the session)."""
+        from jupyter_al._events import Labeled, Skipped, Undone
+
+        try:
+            with self.hold_sync():
+                self._push_batch()
+                if not isinstance(event, Labeled | Skipped | Undone):
+                    self._push_curve()
+        except Exception as exc:  # noqa: BLE001  # why: the event is logged; show, never undo it
+            self.error = f"the widget could not show the latest state: {exc}"
+
+    def _push_batch(self) -> None:
+        s = self._session
+        if s.stopped:
+            self.status = "stopped"
+            self.message = f"stopped: {s.stop_reason}"
+            self.items = []
+            self.position = 0
+        elif s.has_open_batch:
+            if s.round != self._batch_round:
+                # the shown values and the selection's numbers are fixed for a batch: build
+                # them once, then only statuses change while the batch is labeled
+                self._static = [self._item(rec) for rec in s.batch_records()]
+                self._batch_round = s.round
+            items = []
+            for static, (status, label) in zip(self._static, s.batch_status(), strict=True):
+                item = dict(static)
+                item["status"] = status
+                item["label"] = list(label) if isinstance(label, tuple) else label
+                items.append(item)
+            self.items = items
+            pending = [i for i, it in enumerate(items) if it["status"] == "pending"]
+            self.position = pending[0] if pending else max(len(items) - 1, 0)
+            if self.status in ("stopped", "training"):
+                self.status = "ready"
+        self.progress = self._progress()
+
+    def _push_curve(self) -> None:
+        s = self._session
+        rounds = s.rounds
+        done = rounds.dropna(subset=["value"])
+        self.curve = {
+            "metric": s.metric,
+            "x": [int(v) for v in done["n_labeled"]],
+            "y": [float(v) for v in done["value"]],
+            "rounds": [int(v) for v in done["round"]],
+            "stop": s.stop_reason,
+        }
+        self.class_counts = s.class_counts()
+        if len(rounds):
+            last = rounds.iloc[-1]
+            value = last["value"]
+            shown = "not evaluated" if value != value else f"{value:.3f}"  # noqa: PLR0124  # why: NaN check
+            if not s.stopped:
+                self.message = f"round {int(last['round'])} closed: {last['metric']} {shown}"
+
+    def _item(self, rec: dict[str, Any]) -> dict[str, Any]:
+        s = self._session
+        cfg = s.config
+        values = rec["values"]
+        item: dict[str, Any] = {"id": str(rec["id"])}
+        if cfg.text is not None:
+            item["kind"] = "text"
+            item["text"] = str(values[cfg.text])
+        else:
+            cols = list(cfg.features or ())
+            numbers = [_json_scalar(values[c]) for c in cols]
+            shape = s.image_shape
+            if shape is not None:
+                arr = np.asarray([np.nan if v is None else v for v in numbers], dtype=np.float64)
+                lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+                scaled = (arr - lo) / (hi - lo) * 255 if hi > lo else np.zeros_like(arr)
+                item["kind"] = "image"
+                item["image"] = {
+                    "width": shape[1],
+                    "height": shape[0],
+                    "pixels": [round(float(v)) for v in np.nan_to_num(scaled)],
+                }
+            else:
+                item["kind"] = "table"
+                item["fields"] = [[c, _format_value(v)] for c, v in zip(cols, numbers, strict=True)]
+        for key in (
+            "prediction",
+            "confidence",
+            "uncertainty",
+            "strategy",
+            "reason",
+            "rank",
+            "round",
+        ):
+            item[key] = rec[key]
+        return item
+
+    def _progress(self) -> dict[str, Any]:
+        s = self._session
+        done = sum(1 for it in self.items if it["status"] != "pending")
+        return {
+            "round": s.round,
+            "n_labeled": s.n_human_labels,
+            "batch_done": done,
+            "batch_size": len(self.items),
+            "budget": s.budget_left(),
+        }
+
+    # ------------------------------------------------------------------ page -> Python
+    def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Handle one message from the page; errors are shown, never raised into the comm."""
+        if not isinstance(content, dict):
+            return
+        try:
+            self._dispatch(content)
+            if self.error:
+                self.error = ""
+        except JupyterALError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # noqa: BLE001  # why: the widget boundary shows every error
+            self.error = f"{type(exc).__name__}: {exc}"
+            self.status = "error"
+        finally:
+            t = content.get("t")
+            if isinstance(t, int | float):
+                self.ack_t = float(t)
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        s = self._session
+        kind = msg.get("kind")
+        if kind == "label":
+            item_id = self._item_id(msg.get("item_id"))
+            label = msg.get("label")
+            s.label(item_id, label, source=f"widget:{msg.get('source', 'click')}")
+            self._maybe_submit()
+        elif kind == "skip":
+            s.skip(self._item_id(msg.get("item_id")), unsure=bool(msg.get("unsure", False)))
+            self._maybe_submit()
+        elif kind == "undo":
+            s.undo()
+        elif kind == "submit":
+            self._submit()
+        elif kind == "settings":
+            if "hide_prediction" in msg:
+                self.hide_prediction = bool(msg["hide_prediction"])
+            if "auto_submit" in msg:
+                self.auto_submit = bool(msg["auto_submit"])
+        else:
+            raise JupyterALError(f"unknown widget message kind {kind!r}")
+
+    def _item_id(self, raw: Any) -> Any:
+        """Map the page's string id back to the batch's own id."""
+        for item in self.items:
+            if item["id"] == str(raw):
+                return self._session.batch_item_id(item["id"])
+        return self._session.batch_item_id(str(raw))
+
+    def _maybe_submit(self) -> None:
+        if self.auto_submit and self.items and all(it["status"] != "pending" for it in self.items):
+            self._submit()
+
+    def _submit(self) -> None:
+        self.status = "training"  # sent now, before the retrain blocks
+        self._session.submit()
+        self.status = "stopped" if self._session.stopped else "ready"
+        self.refresh()
+
+
+def _format_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

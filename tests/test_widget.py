@@ -1,0 +1,223 @@
+"""The widget driven through the real comm path (as the page drives it), no browser."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from jupyter_al import Session
+from jupyter_al._widget import LabelingWidget, hotkeys
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def send(widget: LabelingWidget, content: dict[str, Any]) -> None:
+    """Deliver a custom message exactly as ipywidgets receives it from the page."""
+    widget._handle_msg(
+        {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    )
+
+
+@pytest.fixture
+def widget(session: Session) -> LabelingWidget:
+    return session.widget
+
+
+def test_widget_shows_the_open_batch_only(session: Session, widget: LabelingWidget):
+    assert 10 == len(widget.items)
+    assert len(session.pool_ids) > 10
+    assert list(map(str, session.next_batch().index)) == [it["id"] for it in widget.items]
+    first = widget.items[0]
+    assert {
+        "id",
+        "kind",
+        "text",
+        "prediction",
+        "confidence",
+        "uncertainty",
+        "strategy",
+        "reason",
+        "rank",
+        "round",
+        "status",
+        "label",
+    } <= set(first)
+    assert "text" == first["kind"]
+    assert ["1", "2", "3"] == [c["key"] for c in widget.classes]
+    assert "ready" == widget.status
+    assert 0 == widget.position
+
+
+def test_label_message_logs_and_advances(
+    session: Session, widget: LabelingWidget, pool: pd.DataFrame
+):
+    item = widget.items[0]["id"]
+    send(widget, {"kind": "label", "item_id": item, "label": "food", "source": "key", "t": 12.5})
+
+    assert "food" == session.labels.loc[int(item)]
+    assert "widget:key" == session.provenance.loc[int(item), "source"]
+    assert "labeled" == widget.items[0]["status"]
+    assert 1 == widget.position
+    assert 12.5 == widget.ack_t
+    assert 1 == widget.progress["batch_done"]
+    assert "" == widget.error
+
+
+def test_labeling_the_last_item_submits_and_shows_a_new_batch(
+    session: Session, widget: LabelingWidget, pool: pd.DataFrame
+):
+    first_ids = [it["id"] for it in widget.items]
+    for it in list(widget.items):
+        send(
+            widget,
+            {"kind": "label", "item_id": it["id"], "label": pool.loc[int(it["id"]), "topic"]},
+        )
+
+    assert 1 == len(session.rounds)
+    assert 2 == widget.items[0]["round"]
+    assert not set(first_ids) & {it["id"] for it in widget.items}
+    assert [10] == widget.curve["x"]
+    assert session.rounds["value"].tolist() == widget.curve["y"]
+    assert "round 1 closed" in widget.message
+    assert 10 == sum(widget.class_counts.values())
+
+
+def test_manual_submit_when_auto_submit_is_off(
+    session: Session, widget: LabelingWidget, pool: pd.DataFrame
+):
+    send(widget, {"kind": "settings", "auto_submit": False, "hide_prediction": True})
+    for it in list(widget.items):
+        send(
+            widget,
+            {"kind": "label", "item_id": it["id"], "label": pool.loc[int(it["id"]), "topic"]},
+        )
+
+    assert widget.hide_prediction
+    assert 0 == len(session.rounds)
+    send(widget, {"kind": "submit"})
+    assert 1 == len(session.rounds)
+
+
+def test_skip_unsure_and_undo(session: Session, widget: LabelingWidget):
+    a, b = widget.items[0]["id"], widget.items[1]["id"]
+    send(widget, {"kind": "label", "item_id": a, "label": "tech"})
+    send(widget, {"kind": "skip", "item_id": b, "unsure": True})
+
+    assert "skipped" == widget.items[1]["status"]
+    send(widget, {"kind": "undo"})
+    send(widget, {"kind": "undo"})
+    assert ["pending", "pending"] == [it["status"] for it in widget.items[:2]]
+    assert 0 == widget.position
+
+
+def test_errors_are_shown_not_raised(session: Session, widget: LabelingWidget):
+    send(widget, {"kind": "label", "item_id": widget.items[0]["id"], "label": "sprots"})
+
+    assert "not in the schema" in widget.error
+    send(widget, {"kind": "undo"})
+    assert "nothing to undo" in widget.error
+    send(widget, {"kind": "explode"})
+    assert "unknown widget message kind" in widget.error
+    # a good message clears the error
+    send(widget, {"kind": "label", "item_id": widget.items[0]["id"], "label": "food"})
+    assert "" == widget.error
+
+
+def test_labels_given_from_python_reach_the_widget(session: Session, widget: LabelingWidget):
+    session.label(session.next_batch().index[0], "tech")
+
+    assert "tech" == widget.items[0]["label"]
+    assert "labeled" == widget.items[0]["status"]
+
+
+def test_stopping_is_shown(pool: pd.DataFrame, tmp_path: Path):
+    s = Session(
+        pool,
+        text="text",
+        labels=["sports", "tech", "food"],
+        holdout=0.2,
+        holdout_label_column="topic",
+        batch_size=5,
+        budget={"max_rounds": 1},
+        random_state=0,
+        store=tmp_path / "w",
+    )
+    w = s.widget
+    for it in list(w.items):
+        send(w, {"kind": "label", "item_id": it["id"], "label": pool.loc[int(it["id"]), "topic"]})
+
+    assert "stopped" == w.status
+    assert "round limit reached" in w.message
+    assert [] == w.items
+    assert "round limit reached" in w.curve["stop"]
+    s.close()
+
+
+def test_numeric_rows_are_tables_and_digits_are_images(tmp_path: Path):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits(as_frame=True)
+    frame = digits.frame.iloc[:300].copy()
+    frame["target"] = frame["target"].astype(str)
+    pixels = [c for c in frame.columns if c.startswith("pixel")]
+    s = Session(
+        frame,
+        features=pixels,
+        labels=[str(i) for i in range(10)],
+        image_shape=(8, 8),
+        holdout=0.2,
+        holdout_label_column="target",
+        random_state=0,
+        store=tmp_path / "d",
+    )
+    item = s.widget.items[0]
+
+    assert "image" == item["kind"]
+    assert 64 == len(item["image"]["pixels"])
+    assert 0 <= min(item["image"]["pixels"])
+    assert max(item["image"]["pixels"]) <= 255
+    s.close()
+    t = Session(
+        frame,
+        features=pixels[:5],
+        labels=[str(i) for i in range(10)],
+        holdout=0.2,
+        holdout_label_column="target",
+        random_state=0,
+        store=tmp_path / "t",
+    )
+    row = t.widget.items[0]
+    assert "table" == row["kind"]
+    assert pixels[:5] == [f[0] for f in row["fields"]]
+    t.close()
+
+
+def test_display_is_the_widget(session: Session):
+    bundle, _ = session._repr_mimebundle_()
+
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert session.widget.model_id == bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
+    assert repr(session) == bundle["text/plain"]
+
+
+def test_hotkeys_skip_reserved_letters():
+    keys = hotkeys(tuple(f"c{i}" for i in range(40)))
+
+    assert keys[:9] == [str(i) for i in range(1, 10)]
+    assert not {"s", "u", "z"} & set(keys)
+    assert "" == keys[-1]
+    assert len({k for k in keys if k}) == len([k for k in keys if k])
+
+
+def test_image_shape_must_match_the_features(pool: pd.DataFrame, tmp_path: Path):
+    from jupyter_al.exceptions import ConfigError
+
+    df = pd.DataFrame(np.zeros((50, 4)), columns=list("abcd")).assign(y=["x", "y"] * 25)
+    with pytest.raises(ConfigError, match="image_shape"):
+        Session(
+            df, features=list("abcd"), labels=["x", "y"], image_shape=(3, 3), store=tmp_path / "i"
+        )
