@@ -168,9 +168,11 @@ class Session:
     >>> s.close()
     """
 
+    _pending: _Pending | None = None
+
     def __init__(
         self,
-        data: pd.DataFrame | str | Path,
+        data: pd.DataFrame | str | Path | None = None,
         *,
         config: Config | None = None,
         text: str | None = None,
@@ -206,6 +208,67 @@ class Session:
             msg = f"Session() got an unexpected keyword argument {name!r}{hint}"
             raise TypeError(msg)
         self._annotator = annotator or "annotator"
+        self._widget: LabelingWidget | None = None
+        args: dict[str, Any] = {
+            "config": config,
+            "text": text,
+            "features": features,
+            "labels": labels,
+            "task": task,
+            "label_column": label_column,
+            "holdout_label_column": holdout_label_column,
+            "label_sep": label_sep,
+            "holdout": holdout,
+            "metric": metric,
+            "strategy": strategy,
+            "batch_size": batch_size,
+            "budget": budget,
+            "plateau_patience": plateau_patience,
+            "plateau_min_delta": plateau_min_delta,
+            "annotator_capacity": annotator_capacity,
+            "min_per_class": min_per_class,
+            "model": model,
+            "store": store,
+            "random_state": random_state,
+            "llm_judge": llm_judge,
+            "label_descriptions": label_descriptions,
+            "image_shape": image_shape,
+        }
+        if data is None or (config is None and text is None and features is None):
+            # an incomplete configuration: the widget shows the interview, pre-filled
+            self._enter_interview(data, args)
+            return
+        self._setup(data, **args)
+
+    def _setup(
+        self,
+        data: pd.DataFrame | str | Path,
+        *,
+        config: Config | None,
+        text: str | None,
+        features: Sequence[str] | None,
+        labels: Sequence[str] | None,
+        task: Task,
+        label_column: str | None,
+        holdout_label_column: str | None,
+        label_sep: str,
+        holdout: float | str | Path | pd.DataFrame | None,
+        metric: str,
+        strategy: str | Strategy,
+        batch_size: int,
+        budget: Budget | Mapping[str, Any] | int | None,
+        plateau_patience: int | None,
+        plateau_min_delta: float,
+        annotator_capacity: int | None,
+        min_per_class: int,
+        model: Any,
+        store: str | Path | None,
+        random_state: int | None,
+        llm_judge: bool,
+        label_descriptions: Mapping[str, str] | None,
+        image_shape: tuple[int, int] | None,
+    ) -> None:
+        """Validate everything, build the pool, open the run folder and log the start."""
         frame = load_frame(data, argument="data")
         holdout_frame: pd.DataFrame | None = None
         holdout_value: float | str | None
@@ -342,6 +405,96 @@ class Session:
             self._log.close()
             raise
 
+    # ------------------------------------------------------------------ the interview
+    def _enter_interview(
+        self, data: pd.DataFrame | str | Path | None, args: dict[str, Any]
+    ) -> None:
+        """Hold what was given until the interview (or ``configure``) completes it."""
+        from jupyter_al._interview import default_answers
+
+        frame = load_frame(data, argument="data") if data is not None else None
+        self._pending = _Pending(frame=frame, args=args)
+        given = {k: v for k, v in args.items() if v is not None}
+        if isinstance(data, str | Path):
+            given["source"] = {"kind": "file", "path": str(data)}
+        self._answers = default_answers(given)
+        self._state = RunState()
+        self._pool = cast("Pool", _Unconfigured())
+        self._log = cast("EventLog", _Unconfigured())
+
+    @property
+    def is_configured(self) -> bool:
+        """False while the interview is open (the session was created without a full config)."""
+        return getattr(self, "_pending", None) is None
+
+    @property
+    def answers(self) -> dict[str, Any]:
+        """The interview's current answers (pre-filled from the arguments given)."""
+        return dict(self._answers) if not self.is_configured else {}
+
+    @property
+    def answers_used(self) -> dict[str, Any]:
+        """The interview's answers that configured this session ({} when configured in code)."""
+        return dict(getattr(self, "_answers", {})) if self.is_configured else {}
+
+    @property
+    def pending_frame(self) -> pd.DataFrame | None:
+        """The data given to an unconfigured session (None when it comes from the interview)."""
+        return self._pending.frame if self._pending is not None else None
+
+    def configure(self, data: pd.DataFrame | str | Path | None = None, **kwargs: Any) -> Session:
+        """Complete the configuration of a session created without one; return it.
+
+        Keyword arguments are those of :class:`Session`; they override what was given at
+        creation. The run folder is created now.
+        """
+        if self._pending is None:
+            raise ConfigError("the session is configured already; start a new Session instead")
+        pending = self._pending
+        args = dict(pending.args)
+        unknown = sorted(set(kwargs) - set(args))
+        if unknown:
+            raise TypeError(f"configure() got unexpected keyword arguments {unknown}")
+        args.update(kwargs)
+        source = data if data is not None else pending.frame
+        if source is None:
+            raise ConfigError("data is required: a DataFrame or a file path")
+        self._setup(source, **args)
+        self._pending = None
+        if self._widget is not None:
+            self._widget.configured()
+        return self
+
+    def configure_from_answers(
+        self, answers: dict[str, Any], namespace: Mapping[str, Any] | None = None
+    ) -> Session:
+        """Configure from the interview's answers (what the form's submit does).
+
+        Raises
+        ------
+        ConfigError
+            Naming the first wrong field; :func:`validate` lists them all.
+        """
+        from jupyter_al._interview import load_source, to_kwargs, validate
+
+        frame = self.pending_frame
+        if frame is None:
+            frame = load_source(answers.get("source") or {}, namespace)
+        errors = validate(answers, frame)
+        if errors:
+            field, why = next(iter(errors.items()))
+            raise ConfigError(f"{field}: {why}")
+        kwargs = to_kwargs(answers)
+        hold = answers.get("holdout") or {}
+        if hold.get("kind") == "dataframe":
+            kwargs["holdout"] = load_source(
+                {"kind": "dataframe", "name": hold.get("name")}, namespace
+            )
+        elif hold.get("kind") == "none":
+            kwargs["holdout"] = None
+        self._answers = dict(answers)
+        return self.configure(frame, **kwargs)
+
     # ------------------------------------------------------------------ construction
     @staticmethod
     def _split(frame: pd.DataFrame, cfg: Config, seed: int) -> list[ItemId]:
@@ -375,7 +528,7 @@ class Session:
         self._state = state
         self._fitted: Fitted | None = None
         self._fit_labels: dict[ItemId, Label] = {}
-        self._widget: LabelingWidget | None = None
+        self._pending = None
         self._start_warnings = warnings
         self._t_opened = time.monotonic()
 
@@ -438,6 +591,7 @@ class Session:
             self = cls.__new__(cls)
             self._log = log
             self._annotator = annotator or "annotator"
+            self._widget = None
             frame, pool, state = _rebuild(log.folder, events, data, model=model, strategy=strategy)
             self._init_common(frame, pool, state, [])
             damage = log.contents.damage
@@ -796,7 +950,12 @@ class Session:
         if self._widget is None:
             from jupyter_al._widget import LabelingWidget
 
-            if not self.stopped and not self.has_open_batch and not self._log.closed:
+            if (
+                self.is_configured
+                and not self.stopped
+                and not self.has_open_batch
+                and not self._log.closed
+            ):
                 self.next_batch()
             self._widget = LabelingWidget(self)
         return self._widget
@@ -811,6 +970,10 @@ class Session:
 
     def __repr__(self) -> str:
         """Summarise the session in one line."""
+        if not self.is_configured:
+            frame = self.pending_frame
+            what = f"{len(frame)} rows" if frame is not None else "no data yet"
+            return f"<Session (not configured: answer the interview; {what})>"
         status = f"stopped: {self.stop_reason}" if self.stopped else f"round {self.round}"
         return (
             f"<Session {self.session_id} {self.config.task} {len(self._pool.ids)} pool items, "
@@ -830,6 +993,11 @@ class Session:
         return [event_from_dict(d) for d in read_log(self._log.folder).events]
 
     def _check_open(self) -> None:
+        if not self.is_configured:
+            raise ConfigError(
+                "the session is not configured yet: answer the interview (display the session "
+                "in a notebook) or call session.configure(text=..., labels=[...])"
+            )
         if self._log.closed:
             raise SessionStoppedError(
                 f"the session is closed; reopen it with Session.resume({str(self.store)!r}, data)"
@@ -1098,6 +1266,24 @@ class Session:
         if item_id in self._frame.index:
             return item_id
         return self._frame.index[self._pool.ids.get_loc(item_id)]
+
+
+@dataclass(slots=True)
+class _Pending:
+    """What an unconfigured session was given."""
+
+    frame: pd.DataFrame | None
+    args: dict[str, Any]
+
+
+class _Unconfigured:
+    """Stands in for the pool and the log until the interview is answered."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise ConfigError(
+            "the session is not configured yet: answer the interview (display the session in "
+            "a notebook) or call session.configure(text=..., labels=[...])"
+        )
 
 
 def _label_str(value: Any) -> str:

@@ -22,6 +22,7 @@ from jupyter_al.exceptions import JupyterALError
 if TYPE_CHECKING:
     from jupyter_al._events import Event
     from jupyter_al._session import Session
+    from jupyter_al._types import Task
 
 __all__ = ["LabelingWidget", "hotkeys"]
 
@@ -80,21 +81,40 @@ class LabelingWidget(anywidget.AnyWidget):
     auto_submit = traitlets.Bool(default_value=True).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     ack_t = traitlets.Float(0.0).tag(sync=True)
+    mode = traitlets.Unicode("label").tag(sync=True)
+    interview = traitlets.Dict().tag(sync=True)
 
     def __init__(self, session: Session, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._session = session
         self._batch_round = -1
         self._static: list[dict[str, Any]] = []
-        names = session.classes
-        descriptions = session.label_descriptions
-        self.task = session.config.task
-        self.classes = [
-            {"name": n, "key": k, "description": descriptions.get(n, "")}
-            for n, k in zip(names, hotkeys(names), strict=True)
-        ]
+        self._source_key: str | None = None
+        self._source_frame: Any = None
         self.on_msg(self._on_custom_msg)
-        self.refresh()
+        if session.is_configured:
+            self.configured()
+        else:
+            self.mode = "interview"
+            self._push_interview(session.answers)
+
+    def configured(self) -> None:
+        """Switch to the labeling view (the session was just configured)."""
+        s = self._session
+        names = s.classes
+        descriptions = s.label_descriptions
+        keys = {x.get("name"): str(x.get("key") or "") for x in s.answers_used.get("labels", [])}
+        default_keys = hotkeys(names)
+        if not s.stopped and not s.has_open_batch:
+            s.next_batch()
+        with self.hold_sync():
+            self.task = s.config.task
+            self.classes = [
+                {"name": n, "key": keys.get(n) or k, "description": descriptions.get(n, "")}
+                for n, k in zip(names, default_keys, strict=True)
+            ]
+            self.mode = "label"
+            self.refresh()
 
     # ------------------------------------------------------------------ Python -> page
     def refresh(self) -> None:
@@ -208,6 +228,78 @@ class LabelingWidget(anywidget.AnyWidget):
             "budget": s.budget_left(),
         }
 
+    def _push_interview(self, answers: dict[str, Any]) -> None:
+        """Show the interview: the answers, what is wrong with them, the data and the code."""
+        from jupyter_al import metrics as _metrics
+        from jupyter_al._interview import (
+            PREDICTION_UNITS,
+            TASK_CHOICES,
+            label_status,
+            summarize,
+            to_code,
+            validate,
+        )
+        from jupyter_al.strategies import known_strategies
+
+        frame, source_error = self._interview_frame(answers)
+        errors = validate(answers, frame)
+        if source_error:
+            errors = {"source": source_error, **errors}
+        statuses: dict[str, Any] = {}
+        if frame is not None:
+            for key in ("label_column",):
+                col = answers.get(key)
+                if col and col in frame.columns:
+                    statuses[key] = label_status(
+                        frame, col, task=str(answers.get("task", "classification"))
+                    )
+            hold_col = (answers.get("holdout") or {}).get("label_column")
+            if hold_col and hold_col in frame.columns:
+                statuses["holdout"] = label_status(
+                    frame, hold_col, task=str(answers.get("task", "classification"))
+                )
+        task: Task = "multilabel" if answers.get("task") == "multilabel" else "classification"
+        self.interview = {
+            "answers": answers,
+            "errors": errors,
+            "code": to_code(answers),
+            "summary": summarize(frame) if frame is not None else None,
+            "label_status": statuses,
+            "choices": {
+                "tasks": TASK_CHOICES,
+                "units": PREDICTION_UNITS,
+                "metrics": [
+                    "default",
+                    *(
+                        _metrics.MULTILABEL_METRICS
+                        if task == "multilabel"
+                        else _metrics.CLASSIFICATION_METRICS
+                    ),
+                ],
+                "strategies": ["default", *known_strategies(task)],
+            },
+        }
+
+    def _interview_frame(self, answers: dict[str, Any]) -> tuple[Any, str | None]:
+        """Return the data the answers point at (cached per source) and a loading error."""
+        import json
+
+        from jupyter_al._interview import load_source
+
+        pending = self._session.pending_frame
+        if pending is not None:
+            return pending, None
+        source = answers.get("source") or {}
+        key = json.dumps(source, sort_keys=True, default=str)
+        if key != self._source_key:
+            self._source_key = key
+            try:
+                self._source_frame = load_source(source, _user_namespace())
+                self._source_error: str | None = None
+            except JupyterALError as exc:
+                self._source_frame, self._source_error = None, str(exc)
+        return self._source_frame, self._source_error
+
     # ------------------------------------------------------------------ page -> Python
     def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         """Handle one message from the page; errors are shown, never raised into the comm."""
@@ -242,6 +334,14 @@ class LabelingWidget(anywidget.AnyWidget):
             s.undo()
         elif kind == "submit":
             self._submit()
+        elif kind == "interview_change":
+            self._push_interview(dict(msg.get("answers") or {}))
+        elif kind == "interview_submit":
+            answers = dict(msg.get("answers") or {})
+            self._push_interview(answers)
+            if self.interview["errors"]:
+                raise JupyterALError("the interview has answers to fix (see the marked fields)")
+            self._session.configure_from_answers(answers, _user_namespace())
         elif kind == "settings":
             if "hide_prediction" in msg:
                 self.hide_prediction = bool(msg["hide_prediction"])
@@ -266,6 +366,16 @@ class LabelingWidget(anywidget.AnyWidget):
         self._session.submit()
         self.status = "stopped" if self._session.stopped else "ready"
         self.refresh()
+
+
+def _user_namespace() -> dict[str, Any]:
+    """Return the notebook's variables (for a DataFrame named in the interview)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipywidgets
+        return {}
+    shell = get_ipython()
+    return dict(shell.user_ns) if shell is not None else {}
 
 
 def _format_value(value: Any) -> str:

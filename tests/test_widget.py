@@ -221,3 +221,80 @@ def test_image_shape_must_match_the_features(pool: pd.DataFrame, tmp_path: Path)
         Session(
             df, features=list("abcd"), labels=["x", "y"], image_shape=(3, 3), store=tmp_path / "i"
         )
+
+
+# ------------------------------------------------------------------ the interview
+def test_incomplete_session_opens_the_interview(pool: pd.DataFrame, tmp_path: Path):
+    s = Session(pool, store=tmp_path / "iv", random_state=0)
+    w = s.widget
+
+    assert not s.is_configured
+    assert "interview" == w.mode
+    assert "not configured" in repr(s)
+    assert ["text"] == w.interview["summary"]["text_candidates"]
+    assert "topic" in w.interview["summary"]["label_candidates"]
+    assert "text" in w.interview["errors"]
+    with pytest.raises(Exception, match="not configured yet"):
+        s.next_batch()
+    assert not (tmp_path / "iv").exists()
+
+
+def test_interview_change_validates_and_writes_code(pool: pd.DataFrame, tmp_path: Path):
+    s = Session(pool, store=tmp_path / "iv", random_state=0)
+    w = s.widget
+    answers = dict(w.interview["answers"])
+    answers.update(text="txt", label_column="topic")
+    send(w, {"kind": "interview_change", "answers": answers})
+
+    assert "not in the data" in w.interview["errors"]["text"]
+    assert "partially labeled" != w.interview["label_status"]["label_column"]["status"]
+    assert "labeled" == w.interview["label_status"]["label_column"]["status"]
+    assert {"sports", "tech", "food"} == set(w.interview["label_status"]["label_column"]["counts"])
+    answers.update(text="text", label_column=None, task="ranking")
+    send(w, {"kind": "interview_change", "answers": answers})
+    assert "coming in a later release" in w.interview["errors"]["task"]
+    assert "text='text'" in w.interview["code"]
+
+
+def test_interview_submit_configures_and_shows_the_batch(pool: pd.DataFrame, tmp_path: Path):
+    s = Session(pool, store=tmp_path / "iv", random_state=0)
+    w = s.widget
+    answers = dict(w.interview["answers"])
+    answers.update(
+        text="text",
+        labels=[
+            {"name": "sports", "description": "games", "key": "q"},
+            {"name": "tech", "description": "", "key": ""},
+            {"name": "food", "description": "", "key": ""},
+        ],
+        holdout={"kind": "fraction", "fraction": 0.2, "label_column": "topic"},
+        batch_size=5,
+    )
+    send(w, {"kind": "interview_submit", "answers": answers})
+
+    assert "" == w.error
+    assert s.is_configured
+    assert "label" == w.mode
+    assert 5 == len(w.items)
+    assert ["q", "2", "3"] == [c["key"] for c in w.classes]
+    assert "games" == w.classes[0]["description"]
+    assert (tmp_path / "iv" / "events.jsonl").exists()
+    assert ("sports", "tech", "food") == s.classes
+
+
+def test_interview_submit_with_errors_is_refused(pool: pd.DataFrame, tmp_path: Path):
+    s = Session(pool, store=tmp_path / "iv")
+    w = s.widget
+    send(w, {"kind": "interview_submit", "answers": w.interview["answers"]})
+
+    assert "answers to fix" in w.error
+    assert not s.is_configured
+
+
+def test_configure_in_code_after_an_incomplete_start(pool: pd.DataFrame, tmp_path: Path):
+    s = Session(pool, store=tmp_path / "c", holdout=0.2, holdout_label_column="topic")
+    s.configure(text="text", labels=["sports", "tech", "food"], random_state=1)
+
+    assert 10 == len(s.next_batch())
+    assert 0.2 == s.config.holdout
+    s.close()

@@ -1,0 +1,484 @@
+"""The interview: what the form asks, checked answer by answer, and its code equivalent.
+
+Pure functions over plain dicts (the form's answers, as the page sends them) so the widget
+stays thin and everything here is tested without a browser. The answers' shape::
+
+    {
+      "source": {"kind": "dataframe" | "file" | "sql", "name": str, "path": str,
+                 "query": str, "url": str},
+      "task": "classification" | "multilabel" | "ranking" | "extraction" | "other",
+      "prediction_unit": "row" | "document" | "sentence" | "chunk" | "message",
+      "text": str | None, "features": [str] | None, "label_column": str | None,
+      "labels": [{"name": str, "description": str, "key": str}],
+      "metric": str, "strategy": str, "batch_size": int,
+      "holdout": {"kind": "fraction" | "dataframe" | "file" | "none", "fraction": float,
+                  "name": str, "path": str, "label_column": str | None},
+      "budget": {"max_labels": int | None, "max_rounds": int | None,
+                 "max_minutes": float | None, "max_cost": float | None,
+                 "cost_per_label": float | None},
+      "llm_judge": bool,
+    }
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from jupyter_al import metrics as _metrics
+from jupyter_al._data import load_frame, parse_labels
+from jupyter_al.exceptions import ConfigError
+from jupyter_al.strategies import known_strategies
+
+if TYPE_CHECKING:
+    from jupyter_al._types import Task
+
+__all__ = [
+    "PREDICTION_UNITS",
+    "TASK_CHOICES",
+    "default_answers",
+    "label_status",
+    "load_source",
+    "summarize",
+    "to_code",
+    "to_kwargs",
+    "validate",
+]
+
+#: Task types the form offers; only the first two work in this release.
+TASK_CHOICES = {
+    "classification": "ready",
+    "multilabel": "ready",
+    "ranking": "coming",
+    "extraction": "coming",
+    "other": "coming",
+}
+PREDICTION_UNITS = {
+    "row": "ready",
+    "document": "coming",
+    "sentence": "coming",
+    "chunk": "coming",
+    "message": "coming",
+}
+_MAX_CLASSES_SHOWN = 50
+_TEXT_MIN_MEAN_LENGTH = 20
+
+
+def summarize(frame: pd.DataFrame) -> dict[str, Any]:
+    """Describe the data for the form: columns, their kind, and likely roles.
+
+    Returns
+    -------
+    dict
+        ``{"n_rows", "columns": [{"name", "dtype", "kind", "n_missing", "example"}],
+        "text_candidates", "numeric_candidates", "label_candidates"}``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = summarize(pd.DataFrame({"review": ["a long enough review text"] * 3,
+    ...                             "score": ["great", None, "other"]}))
+    >>> s["text_candidates"], s["label_candidates"]
+    (['review'], ['score'])
+    """
+    columns = []
+    text, numeric, label = [], [], []
+    for name in frame.columns:
+        col = frame[name]
+        kind = "other"
+        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+            kind = "numeric"
+            numeric.append(str(name))
+        elif pd.api.types.is_string_dtype(col) or col.dtype == object:
+            values = col.dropna().astype(str)
+            mean_len = float(values.str.len().mean()) if len(values) else 0.0
+            n_distinct = int(values.nunique())
+            kind = "text" if mean_len >= _TEXT_MIN_MEAN_LENGTH else "category"
+            if kind == "text":
+                text.append(str(name))
+            if 2 <= n_distinct <= max(_MAX_CLASSES_SHOWN * 4, 2) and n_distinct < 0.5 * len(col):
+                label.append(str(name))
+        example = col.dropna().iloc[0] if col.notna().any() else None
+        columns.append(
+            {
+                "name": str(name),
+                "dtype": str(col.dtype),
+                "kind": kind,
+                "n_missing": int(col.isna().sum()),
+                "example": None if example is None else str(example)[:80],
+            }
+        )
+    return {
+        "n_rows": len(frame),
+        "columns": columns,
+        "text_candidates": text,
+        "numeric_candidates": numeric,
+        "label_candidates": label,
+    }
+
+
+def label_status(
+    frame: pd.DataFrame, column: str, *, task: str = "classification", label_sep: str = "|"
+) -> dict[str, Any]:
+    """Detect whether ``column`` labels all, some or none of the rows, with counts per class.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> label_status(pd.DataFrame({"y": ["a", None, "b", "a"]}), "y")["status"]
+    'partially labeled'
+    """
+    kind: Task = "multilabel" if task == "multilabel" else "classification"
+    parsed = parse_labels(
+        frame[column], task=kind, classes=None, label_sep=label_sep, argument=column
+    )
+    labeled = parsed.dropna()
+    counts: dict[str, int] = {}
+    for value in labeled:
+        for c in value if isinstance(value, tuple) else (value,):
+            counts[c] = counts.get(c, 0) + 1
+    n = len(labeled)
+    status = "unlabeled" if n == 0 else ("labeled" if n == len(frame) else "partially labeled")
+    top = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:_MAX_CLASSES_SHOWN])
+    return {
+        "status": status,
+        "n_labeled": n,
+        "n_rows": len(frame),
+        "counts": top,
+        "n_classes": len(counts),
+    }
+
+
+def default_answers(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return a complete answers dict, pre-filled from ``given`` (Session keyword arguments)."""
+    g = dict(given or {})
+    labels = g.get("labels") or []
+    descriptions = dict(g.get("label_descriptions") or {})
+    budget = g.get("budget") or {}
+    if isinstance(budget, int):
+        budget = {"max_labels": budget}
+    elif not isinstance(budget, Mapping):
+        budget = {
+            k: getattr(budget, k)
+            for k in ("max_labels", "max_rounds", "max_minutes", "max_cost", "cost_per_label")
+        }
+    holdout = g.get("holdout")
+    if isinstance(holdout, float):
+        hold = {"kind": "fraction", "fraction": holdout}
+    elif isinstance(holdout, str):
+        hold = {"kind": "file", "path": holdout}
+    elif holdout is None and "holdout" in g:
+        hold = {"kind": "none"}
+    else:
+        hold = {"kind": "fraction", "fraction": 0.2}
+    hold.setdefault("label_column", g.get("holdout_label_column") or g.get("label_column"))
+    features = g.get("features")
+    return {
+        "source": dict(g.get("source") or {"kind": "dataframe", "name": "df"}),
+        "task": g.get("task", "classification"),
+        "prediction_unit": g.get("prediction_unit", "row"),
+        "text": g.get("text"),
+        "features": list(features) if features else None,
+        "label_column": g.get("label_column"),
+        "labels": [
+            {"name": str(n), "description": descriptions.get(str(n), ""), "key": ""} for n in labels
+        ],
+        "metric": g.get("metric", "default"),
+        "strategy": g.get("strategy", "default")
+        if isinstance(g.get("strategy", "default"), str)
+        else "default",
+        "batch_size": int(g.get("batch_size", 10)),
+        "holdout": hold,
+        "budget": {
+            "max_labels": budget.get("max_labels"),
+            "max_rounds": budget.get("max_rounds"),
+            "max_minutes": budget.get("max_minutes"),
+            "max_cost": budget.get("max_cost"),
+            "cost_per_label": budget.get("cost_per_label"),
+        },
+        "llm_judge": bool(g.get("llm_judge", False)),
+    }
+
+
+def load_source(
+    source: Mapping[str, Any], namespace: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """Load the data the form points at: a notebook variable, a file, or a SQL query.
+
+    Raises
+    ------
+    ConfigError
+        Naming the field: ``source.name``, ``source.path``, ``source.query`` or ``source.url``.
+    """
+    kind = source.get("kind")
+    if kind == "dataframe":
+        name = str(source.get("name") or "").strip()
+        ns = namespace or {}
+        if not name.isidentifier():
+            raise ConfigError(f"source.name must be a Python variable name, got {name!r}")
+        if name not in ns:
+            raise ConfigError(f"source.name: no variable {name!r} in the notebook")
+        value = ns[name]
+        if not isinstance(value, pd.DataFrame):
+            raise ConfigError(f"source.name: {name!r} is a {type(value).__name__}, not a DataFrame")
+        return value
+    if kind == "file":
+        return load_frame(str(source.get("path") or ""), argument="source.path")
+    if kind == "sql":
+        query, url = str(source.get("query") or ""), str(source.get("url") or "")
+        if not query.strip():
+            raise ConfigError("source.query must be a SQL query, got an empty string")
+        if not url.strip():
+            raise ConfigError(
+                "source.url must be a connection URL (e.g. sqlite:///data.db), got ''"
+            )
+        return _read_sql(query, url)
+    raise ConfigError(f"source.kind must be 'dataframe', 'file' or 'sql', got {kind!r}")
+
+
+def _read_sql(query: str, url: str) -> pd.DataFrame:
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        path = url.removeprefix("sqlite:///")
+        try:
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+                frame = pd.read_sql_query(query, conn)
+        except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+            raise ConfigError(f"source.query failed on {url}: {exc}") from exc
+    else:
+        try:
+            import sqlalchemy  # type: ignore[import-not-found]  # why: optional, untyped here
+        except ImportError:
+            raise ConfigError(
+                f"source.url {url.split(':', 1)[0]}:... needs SQLAlchemy (pip install sqlalchemy "
+                "and the database's driver); sqlite:/// URLs work without it"
+            ) from None
+        try:
+            engine = sqlalchemy.create_engine(url)
+            with engine.connect() as conn:
+                frame = pd.read_sql_query(sqlalchemy.text(query), conn)
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            raise ConfigError(f"source.query failed: {exc}") from exc
+    if frame.empty:
+        raise ConfigError("source.query returned no rows")
+    return frame
+
+
+def _positive(value: Any, *, integer: bool) -> bool:
+    if value is None or isinstance(value, bool):
+        return False
+    if integer:
+        return isinstance(value, int) and value > 0
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+def validate(answers: Mapping[str, Any], frame: pd.DataFrame | None) -> dict[str, str]:
+    """Check every answer; return ``{field: explanation}`` for the wrong ones (empty = ok).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"t": ["some text here, long enough"] * 4, "y": ["a", "b"] * 2})
+    >>> a = default_answers({"text": "t", "labels": ["a", "b"]})
+    >>> validate(a, df)
+    {}
+    >>> validate({**a, "text": "x"}, df)["text"]
+    "column 'x' is not in the data (columns: t, y)"
+    """
+    errors: dict[str, str] = {}
+    task = answers.get("task")
+    if TASK_CHOICES.get(str(task)) != "ready":
+        errors["task"] = (
+            f"{task!r} is coming in a later release; choose classification or multilabel"
+            if task in TASK_CHOICES
+            else f"choose one of {', '.join(TASK_CHOICES)}"
+        )
+    unit = answers.get("prediction_unit")
+    if PREDICTION_UNITS.get(str(unit)) != "ready":
+        errors["prediction_unit"] = f"{unit!r} units are coming in a later release; choose row"
+    columns = [str(c) for c in frame.columns] if frame is not None else None
+
+    def column_error(name: Any) -> str | None:
+        if columns is None:
+            return None
+        if name not in columns:
+            return f"column {name!r} is not in the data (columns: {', '.join(columns[:20])})"
+        return None
+
+    text, features = answers.get("text"), answers.get("features")
+    if not text and not features:
+        errors["text"] = "choose the column with the text to label (or numeric feature columns)"
+    elif text and features:
+        errors["features"] = "choose either a text column or feature columns, not both"
+    elif text:
+        err = column_error(text)
+        if err:
+            errors["text"] = err
+    else:
+        bad = [f for f in features or [] if column_error(f)]
+        if bad:
+            errors["features"] = f"columns not in the data: {', '.join(map(str, bad))}"
+        elif frame is not None:
+            non_numeric = [f for f in features or [] if not pd.api.types.is_numeric_dtype(frame[f])]
+            if non_numeric:
+                errors["features"] = f"feature columns must be numeric: {', '.join(non_numeric)}"
+    label_column = answers.get("label_column")
+    if label_column:
+        err = column_error(label_column)
+        if err:
+            errors["label_column"] = err
+    names = [str(x.get("name", "")).strip() for x in answers.get("labels") or []]
+    if any(not n for n in names):
+        errors["labels"] = "every label needs a name"
+    elif len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        errors["labels"] = f"label names must be unique: {', '.join(dupes)} repeated"
+    elif len(names) < 2 and not label_column:
+        errors["labels"] = "add at least 2 labels (or pick a label column to read them from)"
+    keys = [str(x.get("key", "")).strip() for x in answers.get("labels") or []]
+    used = [k for k in keys if k]
+    if len(set(used)) != len(used):
+        errors["labels"] = "each hotkey may belong to one label only"
+    elif any(len(k) > 1 or k in "suz?" for k in used):
+        errors["labels"] = "a hotkey is one character, not s, u, z or ? (they skip, undo, unsure)"
+    metric = str(answers.get("metric") or "default")
+    if metric != "default" and TASK_CHOICES.get(str(task)) == "ready":
+        try:
+            _metrics.resolve_metric(metric, task)  # type: ignore[arg-type]  # why: checked above
+        except ConfigError as exc:
+            errors["metric"] = str(exc)
+    strategy = str(answers.get("strategy") or "default")
+    if strategy != "default" and TASK_CHOICES.get(str(task)) == "ready":
+        known = known_strategies(task)  # type: ignore[arg-type]  # why: checked above
+        if strategy not in known:
+            errors["strategy"] = f"unknown strategy {strategy!r}; known: {', '.join(known)}"
+    if not _positive(answers.get("batch_size"), integer=True):
+        errors["batch_size"] = f"a positive whole number, got {answers.get('batch_size')!r}"
+    hold = answers.get("holdout") or {}
+    kind = hold.get("kind")
+    if kind == "fraction":
+        f = hold.get("fraction")
+        if not isinstance(f, int | float) or isinstance(f, bool) or not 0 < f < 1:
+            errors["holdout"] = f"a fraction between 0 and 1 (e.g. 0.2), got {f!r}"
+    elif kind == "file" and not str(hold.get("path") or "").strip():
+        errors["holdout"] = "give the held-out file's path"
+    elif kind == "dataframe" and not str(hold.get("name") or "").isidentifier():
+        errors["holdout"] = "give the held-out DataFrame's variable name"
+    elif kind not in ("fraction", "file", "dataframe", "none"):
+        errors["holdout"] = "choose a fraction, a DataFrame, a file, or none"
+    if kind in ("fraction", "file", "dataframe") and not hold.get("label_column"):
+        errors.setdefault(
+            "holdout", "name the column with the held-out set's gold labels (needed to evaluate)"
+        )
+    elif kind == "fraction" and hold.get("label_column"):
+        err = column_error(hold.get("label_column"))
+        if err:
+            errors["holdout"] = err
+    budget = answers.get("budget") or {}
+    for key, integer in (
+        ("max_labels", True),
+        ("max_rounds", True),
+        ("max_minutes", False),
+        ("max_cost", False),
+    ):
+        value = budget.get(key)
+        if value is not None and not _positive(value, integer=integer):
+            errors["budget"] = (
+                f"{key} must be a positive {'whole ' if integer else ''}number, got {value!r}"
+            )
+    if budget.get("max_cost") is not None and budget.get("cost_per_label") is None:
+        errors["budget"] = "a money budget needs the cost per label"
+    cpl = budget.get("cost_per_label")
+    if cpl is not None and (not isinstance(cpl, int | float) or isinstance(cpl, bool) or cpl < 0):
+        errors["budget"] = f"cost per label must be a non-negative number, got {cpl!r}"
+    if not isinstance(answers.get("llm_judge", False), bool):
+        errors["llm_judge"] = "yes or no"
+    return errors
+
+
+def to_kwargs(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the ``Session`` keyword arguments the answers stand for (data and frames aside)."""
+    hold = answers.get("holdout") or {}
+    kwargs: dict[str, Any] = {"task": answers["task"]}
+    if answers.get("text"):
+        kwargs["text"] = answers["text"]
+    else:
+        kwargs["features"] = list(answers.get("features") or [])
+    labels = [str(x["name"]).strip() for x in answers.get("labels") or []]
+    if labels:
+        kwargs["labels"] = labels
+    descriptions = {
+        str(x["name"]).strip(): str(x.get("description", "")).strip()
+        for x in answers.get("labels") or []
+        if str(x.get("description", "")).strip()
+    }
+    if descriptions:
+        kwargs["label_descriptions"] = descriptions
+    if answers.get("label_column"):
+        kwargs["label_column"] = answers["label_column"]
+    if hold.get("kind") == "fraction":
+        kwargs["holdout"] = float(hold["fraction"])
+    elif hold.get("kind") == "file":
+        kwargs["holdout"] = str(hold["path"])
+    if hold.get("label_column") and hold.get("label_column") != answers.get("label_column"):
+        kwargs["holdout_label_column"] = hold["label_column"]
+    for key in ("metric", "strategy"):
+        if answers.get(key) and answers[key] != "default":
+            kwargs[key] = answers[key]
+    kwargs["batch_size"] = int(answers.get("batch_size") or 10)
+    budget = {k: v for k, v in (answers.get("budget") or {}).items() if v is not None}
+    if budget:
+        kwargs["budget"] = budget
+    if answers.get("llm_judge"):
+        kwargs["llm_judge"] = True
+    return kwargs
+
+
+def to_code(answers: Mapping[str, Any]) -> str:
+    """Return the Python call equivalent to the answers ("copy as code").
+
+    Examples
+    --------
+    >>> a = default_answers({"text": "review", "labels": ["great", "other"]})
+    >>> print(to_code(a).splitlines()[-1])
+    session = Session(df, text='review', labels=['great', 'other'], holdout=0.2, batch_size=10)
+    """
+    source = answers.get("source") or {}
+    lines = ["from jupyter_al import Session"]
+    kind = source.get("kind")
+    data = "df"
+    if kind == "dataframe":
+        data = str(source.get("name") or "df")
+    elif kind == "file":
+        data = repr(str(source.get("path") or ""))
+    elif kind == "sql":
+        lines += [
+            "import pandas as pd",
+            "import sqlalchemy",
+            (
+                f"df = pd.read_sql_query(sqlalchemy.text({source.get('query')!r}), "
+                f"sqlalchemy.create_engine({source.get('url')!r}).connect())"
+            ),
+        ]
+    hold = answers.get("holdout") or {}
+    kwargs = to_kwargs(answers)
+    if hold.get("kind") == "dataframe":
+        kwargs["holdout"] = _Raw(str(hold.get("name")))
+    if kwargs.get("task") == "classification":
+        kwargs.pop("task")
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    lines.append(f"session = Session({data}, {args})")
+    return "\n".join(lines)
+
+
+class _Raw(str):
+    """A string shown without quotes in generated code (a variable name)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
