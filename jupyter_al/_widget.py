@@ -220,12 +220,15 @@ class LabelingWidget(anywidget.AnyWidget):
     def _progress(self) -> dict[str, Any]:
         s = self._session
         done = sum(1 for it in self.items if it["status"] != "pending")
+        total = s.config.budget.max_labels
         return {
             "round": s.round,
             "n_labeled": s.n_human_labels,
             "batch_done": done,
             "batch_size": len(self.items),
             "budget": s.budget_left(),
+            "labels_total": total,
+            "labels_left": None if total is None else max(total - s.n_human_labels, 0),
         }
 
     def _push_interview(self, answers: dict[str, Any]) -> None:
@@ -309,6 +312,8 @@ class LabelingWidget(anywidget.AnyWidget):
             self._dispatch(content)
             if self.error:
                 self.error = ""
+            if self.status == "error":
+                self.status = "stopped" if self._session.stopped else "ready"
         except JupyterALError as exc:
             self.error = str(exc)
         except Exception as exc:  # noqa: BLE001  # why: the widget boundary shows every error

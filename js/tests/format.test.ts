@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import {
+  collapse_text,
+  format_confidence,
+  format_count,
+  format_label,
+  format_uncertainty,
+  more_text,
+  progress_text,
+} from "../src/format";
+
+describe("numbers", () => {
+  it("shows confidence as a whole percent", () => {
+    expect(format_confidence(0.734)).toBe("73%");
+    expect(format_confidence(1)).toBe("100%");
+    expect(format_confidence(0)).toBe("0%");
+    expect(format_confidence(null)).toBe("—");
+    expect(format_confidence(Number.NaN)).toBe("—");
+  });
+
+  it("shows uncertainty with two decimals", () => {
+    expect(format_uncertainty(0.4129)).toBe("0.41");
+    expect(format_uncertainty(0.005)).toBe("0.01");
+    expect(format_uncertainty(1)).toBe("1.00");
+    expect(format_uncertainty(undefined)).toBe("—");
+  });
+
+  it("formats labels and counts", () => {
+    expect(format_label("spam")).toBe("spam");
+    expect(format_label(["a", "b"])).toBe("a, b");
+    expect(format_label([])).toBe("(none)");
+    expect(format_label(null)).toBe("—");
+    expect(format_count(12345)).toBe("12,345");
+  });
+});
+
+describe("progress_text", () => {
+  it("joins labeled count, item position and budget", () => {
+    expect(
+      progress_text({ n_labeled: 12, item_index: 2, n_items: 10, budget: "88 of 100 labels left" }),
+    ).toBe("12 labeled · item 3 of 10 · 88 of 100 labels left");
+  });
+
+  it("leaves out what is missing", () => {
+    expect(progress_text({ n_labeled: 0, item_index: 0, n_items: 5 })).toBe(
+      "0 labeled · item 1 of 5",
+    );
+    expect(progress_text({ n_labeled: 5, item_index: -1, n_items: 5, budget: "" })).toBe(
+      "5 labeled · batch done",
+    );
+    expect(progress_text({ n_labeled: 5, item_index: -1, n_items: 0 })).toBe("5 labeled");
+  });
+});
+
+describe("collapse_text", () => {
+  it("keeps short and slightly long texts whole", () => {
+    expect(collapse_text("hello")).toEqual({ shown: "hello", hidden: 0 });
+    const t = "x".repeat(700);
+    expect(collapse_text(t)).toEqual({ shown: t, hidden: 0 });
+  });
+
+  it("cuts long texts near the limit at a space", () => {
+    const words = Array.from({ length: 400 }, (_, i) => `word${i}`).join(" ");
+    const { shown, hidden } = collapse_text(words, 600);
+
+    expect(shown.length).toBeLessThanOrEqual(600);
+    expect(shown.length).toBeGreaterThan(480);
+    expect(words.startsWith(shown)).toBe(true);
+    expect(words[shown.length]).toBe(" ");
+    expect(hidden).toBe(words.length - shown.length);
+  });
+
+  it("cuts a text without spaces at the limit, never inside a surrogate pair", () => {
+    expect(collapse_text("y".repeat(2000), 600).shown.length).toBe(600);
+    const emoji = "😀".repeat(1000); // each is two UTF-16 units
+    const { shown } = collapse_text(emoji, 601);
+
+    expect(shown.length % 2).toBe(0);
+  });
+
+  it("labels the toggle", () => {
+    expect(more_text(1)).toBe("show more (1 more character)");
+    expect(more_text(1400)).toBe("show more (1,400 more characters)");
+  });
+});
