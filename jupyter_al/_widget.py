@@ -39,19 +39,33 @@ _RESERVED_KEYS = set("suz?")
 
 
 def hotkeys(classes: tuple[str, ...]) -> list[str]:
-    """Give each label a key: 1-9 first, then free letters; "" when none is left.
+    """Give each label a key: a one-character label keeps its own, the rest get 1-9, a-z.
+
+    Reserved keys (s skip, u undo, z, ?) are never given; "" when none is left.
 
     Examples
     --------
     >>> hotkeys(("ham", "spam"))
     ['1', '2']
+    >>> hotkeys(("0", "1", "2"))
+    ['0', '1', '2']
     >>> hotkeys(tuple(f"c{i}" for i in range(11)))[-2:]
     ['a', 'b']
     """
-    free = [str(i) for i in range(1, 10)] + [
-        c for c in string.ascii_lowercase if c not in _RESERVED_KEYS
+    own = {c.lower(): c for c in classes if len(c) == 1 and c.lower() not in _RESERVED_KEYS}
+    keys = {c: k for k, c in own.items()}
+    free = [
+        k
+        for k in [str(i) for i in range(1, 10)] + list(string.ascii_lowercase)
+        if k not in _RESERVED_KEYS and k not in own
     ]
-    return [free[i] if i < len(free) else "" for i in range(len(classes))]
+    out = []
+    for c in classes:
+        if c in keys:
+            out.append(keys[c])
+        else:
+            out.append(free.pop(0) if free else "")
+    return out
 
 
 def _json_scalar(value: Any) -> Any:

@@ -12,7 +12,8 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "example_notebooks").g
 
 
 def test_there_are_notebooks():
-    assert {"quickstart.ipynb", "resume_and_replay.ipynb"} <= {p.name for p in NOTEBOOKS}
+    names = {p.name for p in NOTEBOOKS}
+    assert {"quickstart.ipynb", "digits.ipynb", "resume_and_replay.ipynb"} <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -298,3 +298,9 @@ def test_configure_in_code_after_an_incomplete_start(pool: pd.DataFrame, tmp_pat
     assert 10 == len(s.next_batch())
     assert 0.2 == s.config.holdout
     s.close()
+
+
+def test_one_character_labels_keep_their_own_key():
+    assert [str(d) for d in range(10)] == hotkeys(tuple(str(d) for d in range(10)))
+    assert ["y", "n", "1"] == hotkeys(("y", "n", "maybe"))
+    assert ["1", "2"] == hotkeys(("s", "u"))  # reserved letters are never given
