@@ -174,10 +174,21 @@ def default_answers(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
         hold = {"kind": "none"}
     else:
         hold = {"kind": "fraction", "fraction": 0.2}
+    hold = {"kind": "fraction", "fraction": 0.2, "name": "", "path": "", **hold}
     hold.setdefault("label_column", g.get("holdout_label_column") or g.get("label_column"))
+    hold["label_column"] = (
+        hold["label_column"] or g.get("holdout_label_column") or g.get("label_column")
+    )
     features = g.get("features")
     return {
-        "source": dict(g.get("source") or {"kind": "dataframe", "name": "df"}),
+        "source": {
+            "kind": "dataframe",
+            "name": "df",
+            "path": "",
+            "query": "",
+            "url": "",
+            **dict(g.get("source") or {}),
+        },
         "task": g.get("task", "classification"),
         "prediction_unit": g.get("prediction_unit", "row"),
         "text": g.get("text"),
@@ -339,7 +350,7 @@ def validate(answers: Mapping[str, Any], frame: pd.DataFrame | None) -> dict[str
         errors["labels"] = f"label names must be unique: {', '.join(dupes)} repeated"
     elif len(names) < 2 and not label_column:
         errors["labels"] = "add at least 2 labels (or pick a label column to read them from)"
-    keys = [str(x.get("key", "")).strip() for x in answers.get("labels") or []]
+    keys = [str(x.get("key", "")).strip().lower() for x in answers.get("labels") or []]
     used = [k for k in keys if k]
     if len(set(used)) != len(used):
         errors["labels"] = "each hotkey may belong to one label only"

@@ -34,11 +34,12 @@ export default { render({ el }) {
     "npm --prefix js ci && npm --prefix js run build";
 } };
 """
+_SQL_LATER = "the query runs when you start labeling (never while you type)"
 #: Keys the page uses for actions; never given to a label.
 _RESERVED_KEYS = set("suz?")
 
 
-def hotkeys(classes: tuple[str, ...]) -> list[str]:
+def hotkeys(classes: tuple[str, ...], taken: set[str] | None = None) -> list[str]:
     """Give each label a key: a one-character label keeps its own, the rest get 1-9, a-z.
 
     Reserved keys (s skip, u undo, z, ?) are never given; "" when none is left.
@@ -52,12 +53,13 @@ def hotkeys(classes: tuple[str, ...]) -> list[str]:
     >>> hotkeys(tuple(f"c{i}" for i in range(11)))[-2:]
     ['a', 'b']
     """
-    own = {c.lower(): c for c in classes if len(c) == 1 and c.lower() not in _RESERVED_KEYS}
+    blocked = _RESERVED_KEYS | (taken or set())
+    own = {c.lower(): c for c in classes if len(c) == 1 and c.lower() not in blocked}
     keys = {c: k for k, c in own.items()}
     free = [
         k
         for k in [str(i) for i in range(1, 10)] + list(string.ascii_lowercase)
-        if k not in _RESERVED_KEYS and k not in own
+        if k not in blocked and k not in own
     ]
     out = []
     for c in classes:
@@ -117,14 +119,16 @@ class LabelingWidget(anywidget.AnyWidget):
         s = self._session
         names = s.classes
         descriptions = s.label_descriptions
-        keys = {x.get("name"): str(x.get("key") or "") for x in s.answers_used.get("labels", [])}
-        default_keys = hotkeys(names)
+        chosen = {
+            x.get("name"): str(x.get("key") or "").lower() for x in s.answers_used.get("labels", [])
+        }
+        default_keys = hotkeys(names, taken={k for k in chosen.values() if k})
         if not s.stopped and not s.has_open_batch:
             s.next_batch()
         with self.hold_sync():
             self.task = s.config.task
             self.classes = [
-                {"name": n, "key": keys.get(n) or k, "description": descriptions.get(n, "")}
+                {"name": n, "key": chosen.get(n) or k, "description": descriptions.get(n, "")}
                 for n, k in zip(names, default_keys, strict=True)
             ]
             self.mode = "label"
@@ -260,27 +264,38 @@ class LabelingWidget(anywidget.AnyWidget):
 
         frame, source_error = self._interview_frame(answers)
         errors = validate(answers, frame)
-        if source_error:
+        notes: dict[str, str] = {}
+        if source_error == _SQL_LATER:
+            notes["source"] = source_error
+        elif source_error:
             errors = {"source": source_error, **errors}
         statuses: dict[str, Any] = {}
         if frame is not None:
             for key in ("label_column",):
                 col = answers.get(key)
                 if col and col in frame.columns:
-                    statuses[key] = label_status(
-                        frame, col, task=str(answers.get("task", "classification"))
-                    )
-            hold_col = (answers.get("holdout") or {}).get("label_column")
-            if hold_col and hold_col in frame.columns:
-                statuses["holdout"] = label_status(
-                    frame, hold_col, task=str(answers.get("task", "classification"))
-                )
+                    statuses[key] = {
+                        "column": col,
+                        **label_status(frame, col, task=str(answers.get("task", "classification"))),
+                    }
+            hold = answers.get("holdout") or {}
+            hold_col = hold.get("label_column")
+            # a fraction is split from this data; a separate held-out set is read at the start
+            if hold.get("kind") == "fraction" and hold_col and hold_col in frame.columns:
+                statuses["holdout"] = {
+                    "column": hold_col,
+                    **label_status(
+                        frame, hold_col, task=str(answers.get("task", "classification"))
+                    ),
+                }
         task: Task = "multilabel" if answers.get("task") == "multilabel" else "classification"
         self.interview = {
             "answers": answers,
             "errors": errors,
             "code": to_code(answers),
             "summary": summarize(frame) if frame is not None else None,
+            "source_fixed": self._session.pending_frame is not None,
+            "notes": notes,
             "label_status": statuses,
             "choices": {
                 "tasks": TASK_CHOICES,
@@ -307,7 +322,15 @@ class LabelingWidget(anywidget.AnyWidget):
         if pending is not None:
             return pending, None
         source = answers.get("source") or {}
-        key = json.dumps(source, sort_keys=True, default=str)
+        if source.get("kind") == "sql" and not source.get("run"):
+            # never run half-typed queries against a real database: the query runs when the
+            # form asks for it (source.run) or at submit
+            return None, _SQL_LATER
+        if source.get("kind") == "file" and not Path(str(source.get("path") or "")).is_file():
+            return None, f"source.path: no file at {source.get('path')!r}"
+        key = json.dumps(
+            {k: v for k, v in source.items() if k != "run"}, sort_keys=True, default=str
+        )
         if key != self._source_key:
             self._source_key = key
             try:
@@ -322,6 +345,10 @@ class LabelingWidget(anywidget.AnyWidget):
         """Handle one message from the page; errors are shown, never raised into the comm."""
         if not isinstance(content, dict):
             return
+        with self.hold_sync():
+            self._handle(content)
+
+    def _handle(self, content: dict[str, Any]) -> None:
         try:
             self._dispatch(content)
             if self.error:
@@ -357,6 +384,7 @@ class LabelingWidget(anywidget.AnyWidget):
             self._push_interview(dict(msg.get("answers") or {}))
         elif kind == "interview_submit":
             answers = dict(msg.get("answers") or {})
+            answers["source"] = {**dict(answers.get("source") or {}), "run": True}
             self._push_interview(answers)
             if self.interview["errors"]:
                 raise JupyterALError("the interview has answers to fix (see the marked fields)")

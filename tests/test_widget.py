@@ -304,3 +304,52 @@ def test_one_character_labels_keep_their_own_key():
     assert [str(d) for d in range(10)] == hotkeys(tuple(str(d) for d in range(10)))
     assert ["y", "n", "1"] == hotkeys(("y", "n", "maybe"))
     assert ["1", "2"] == hotkeys(("s", "u"))  # reserved letters are never given
+
+
+def test_interview_from_a_sql_source_runs_the_query_only_at_submit(
+    pool: pd.DataFrame, tmp_path: Path
+):
+    import sqlite3
+
+    db = tmp_path / "d.db"
+    with sqlite3.connect(db) as conn:
+        pool.reset_index().to_sql("items", conn, index=False)
+    s = Session(store=tmp_path / "sql", random_state=0)
+    w = s.widget
+    answers = dict(w.interview["answers"])
+    answers.update(
+        source={"kind": "sql", "query": "select * from items", "url": f"sqlite:///{db}"},
+        text="text",
+        labels=[{"name": n, "description": "", "key": ""} for n in ("sports", "tech", "food")],
+        holdout={"kind": "fraction", "fraction": 0.2, "label_column": "topic"},
+    )
+    send(w, {"kind": "interview_change", "answers": answers})
+
+    assert "runs when you start labeling" in w.interview["notes"]["source"]
+    assert "source" not in w.interview["errors"]
+    send(w, {"kind": "interview_submit", "answers": answers})
+    assert "" == w.error
+    assert s.is_configured
+    assert 10 == len(w.items)
+    s.close()
+
+
+def test_chosen_hotkeys_are_not_given_twice(pool: pd.DataFrame, tmp_path: Path):
+    s = Session(pool, store=tmp_path / "k", random_state=0)
+    w = s.widget
+    answers = dict(w.interview["answers"])
+    answers.update(
+        text="text",
+        labels=[
+            {"name": "sports", "key": ""},
+            {"name": "tech", "key": "1"},
+            {"name": "food", "key": ""},
+        ],
+        holdout={"kind": "fraction", "fraction": 0.2, "label_column": "topic"},
+    )
+    send(w, {"kind": "interview_submit", "answers": answers})
+    keys = [c["key"] for c in w.classes]
+
+    assert "1" == keys[1]
+    assert len(set(keys)) == 3
+    s.close()

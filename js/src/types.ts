@@ -67,7 +67,95 @@ export interface Traits {
   auto_submit: boolean;
   error: string;
   ack_t: number;
+  /** "interview" shows the form (the session is not configured yet); anything else labels. */
+  mode: string;
+  interview: InterviewTrait;
   [key: string]: unknown;
+}
+
+// ------------------------------------------------------------------ the interview
+// The answers' shape is the module docstring of jupyter_al/_interview.py.
+
+export type SourceKind = "dataframe" | "file" | "sql";
+export type HoldoutKind = "fraction" | "dataframe" | "file" | "none";
+/** A number field: null = empty (no limit / missing); a string = what was typed, unparsed. */
+export type NumberAnswer = number | null | string;
+
+export interface LabelAnswer {
+  name: string;
+  description: string;
+  key: string;
+}
+
+export interface Budget {
+  max_labels: NumberAnswer;
+  max_rounds: NumberAnswer;
+  max_minutes: NumberAnswer;
+  max_cost: NumberAnswer;
+  cost_per_label: NumberAnswer;
+}
+
+export interface Answers {
+  source: { kind: SourceKind; name: string; path: string; query: string; url: string };
+  task: string;
+  prediction_unit: string;
+  text: string | null;
+  features: string[] | null;
+  label_column: string | null;
+  labels: LabelAnswer[];
+  metric: string;
+  strategy: string;
+  batch_size: NumberAnswer;
+  holdout: {
+    kind: HoldoutKind;
+    fraction: NumberAnswer;
+    name: string;
+    path: string;
+    label_column: string | null;
+  };
+  budget: Budget;
+  llm_judge: boolean;
+}
+
+export interface ColumnSummary {
+  name: string;
+  dtype: string;
+  kind: string;
+  n_missing: number;
+  example: string | null;
+}
+
+export interface DataSummary {
+  n_rows: number;
+  columns: ColumnSummary[];
+  text_candidates: string[];
+  numeric_candidates: string[];
+  label_candidates: string[];
+}
+
+export interface LabelStatus {
+  status: "labeled" | "partially labeled" | "unlabeled";
+  n_labeled: number;
+  n_rows: number;
+  counts: Record<string, number>;
+  n_classes: number;
+}
+
+export interface Choices {
+  tasks: Record<string, "ready" | "coming">;
+  units: Record<string, "ready" | "coming">;
+  metrics: string[];
+  strategies: string[];
+}
+
+/** The `interview` trait as Python sends it (anything may be missing or malformed). */
+export interface InterviewTrait {
+  answers?: Partial<Answers> | Record<string, unknown>;
+  errors?: Record<string, string>;
+  code?: string;
+  summary?: DataSummary | null;
+  label_status?: { label_column?: LabelStatus; holdout?: LabelStatus };
+  choices?: Partial<Choices>;
 }
 
 export type Source = "click" | "key";
@@ -77,4 +165,6 @@ export type Message =
   | { kind: "skip"; item_id: string; unsure: boolean; t: number }
   | { kind: "undo"; t: number }
   | { kind: "submit"; t: number }
-  | { kind: "settings"; hide_prediction?: boolean; auto_submit?: boolean };
+  | { kind: "settings"; hide_prediction?: boolean; auto_submit?: boolean }
+  | { kind: "interview_change"; answers: Answers; t: number }
+  | { kind: "interview_submit"; answers: Answers; t: number };

@@ -1,7 +1,11 @@
 /**
- * The labeling view (anywidget): render({ model, el }). A thin view over the pure modules:
- * keys.ts (shortcuts), state.ts (optimistic view state), format.ts, example.ts (the example
- * pane), figure.ts + chart.ts (the learning curve, drawn after the view is up).
+ * The widget (anywidget): render({ model, el }) shows the view of the `mode` trait: the
+ * interview form (interview_view.ts) or the labeling view, re-rendered from scratch when the
+ * mode changes, so only one of them exists, listens and sends at a time.
+ *
+ * The labeling view is a thin view over the pure modules: keys.ts (shortcuts), state.ts
+ * (optimistic view state), format.ts, example.ts (the example pane), figure.ts + chart.ts (the
+ * learning curve, drawn after the view is up).
  *
  * The protocol with the kernel is docs/widget-protocol.md. Data from Python reaches the DOM
  * through textContent only, never as HTML.
@@ -12,6 +16,7 @@ import { create_chart } from "./chart";
 import { build_image, build_table, build_text } from "./example";
 import { curve_figure, theme_from } from "./figure";
 import { format_confidence, format_label, format_uncertainty, progress_text } from "./format";
+import { render_interview } from "./interview_view";
 import { type Action, key_hint, key_to_action } from "./keys";
 import {
   effective,
@@ -74,7 +79,7 @@ function record_latency(t: number): void {
   w.__jal_latency.push(performance.now() - t);
 }
 
-function render({ model, el }: RenderProps<Traits>) {
+function render_label(model: Model, el: HTMLElement): () => void {
   const doc = el.ownerDocument;
   const make = <K extends keyof HTMLElementTagNameMap>(tag: K, cls = "", testid = "") => {
     const node = doc.createElement(tag);
@@ -103,6 +108,7 @@ function render({ model, el }: RenderProps<Traits>) {
 
   // ------------------------------------------------------------------ skeleton
   const root = make("div", "jal-root", "jal-root");
+  root.dataset.mode = "label";
   root.tabIndex = 0;
   // JupyterLab skips its shortcuts under this attribute; keys also stop at the root (below)
   root.setAttribute("data-lm-suppress-shortcuts", "true");
@@ -524,6 +530,28 @@ function render({ model, el }: RenderProps<Traits>) {
     root.removeEventListener("click", on_click);
     chart.dispose();
     root.remove();
+  };
+}
+
+type Mode = "interview" | "label";
+const mode_of = (model: Model): Mode => (model.get("mode") === "interview" ? "interview" : "label");
+
+function render({ model, el }: RenderProps<Traits>) {
+  let shown: Mode | null = null;
+  let cleanup: (() => void) | null = null;
+  const show = () => {
+    const mode = mode_of(model);
+    if (mode === shown) return;
+    cleanup?.();
+    shown = mode;
+    cleanup = mode === "interview" ? render_interview(model, el) : render_label(model, el);
+  };
+  model.on("change:mode", show);
+  show();
+  return () => {
+    model.off("change:mode", show);
+    cleanup?.();
+    cleanup = null;
   };
 }
 

@@ -1,6 +1,6 @@
 // A small stand-in for the anywidget model: traits in a dict, change events, sent messages.
 import { vi } from "vitest";
-import type { ClassSpec, Item, Traits } from "../src/types";
+import type { ClassSpec, InterviewTrait, Item, Traits } from "../src/types";
 import widget from "../src/widget";
 
 type Handler = () => void;
@@ -50,6 +50,8 @@ export function defaults(): Traits {
     auto_submit: true,
     error: "",
     ack_t: 0,
+    mode: "label",
+    interview: {},
   };
 }
 
@@ -109,4 +111,68 @@ export function mount(init: Partial<Traits> = {}) {
   const click = (sel: string) => (q(sel) as HTMLButtonElement).click();
   const shown = () => q('[data-testid="jal-example"]')?.getAttribute("data-item-id") ?? null;
   return { model, el, root, cleanup, q, text, key, click, shown };
+}
+
+/** An `interview` trait as Python pushes it for `Session(df)` (answers from default_answers). */
+export function interview_trait(extra: Partial<InterviewTrait> = {}): InterviewTrait {
+  return {
+    answers: {
+      source: { kind: "dataframe", name: "df" },
+      task: "classification",
+      prediction_unit: "row",
+      text: null,
+      features: null,
+      label_column: null,
+      labels: [],
+      metric: "default",
+      strategy: "default",
+      batch_size: 10,
+      holdout: { kind: "fraction", fraction: 0.2, label_column: null },
+      budget: {
+        max_labels: null,
+        max_rounds: null,
+        max_minutes: null,
+        max_cost: null,
+        cost_per_label: null,
+      },
+      llm_judge: false,
+    },
+    errors: {
+      text: "choose the column with the text to label (or numeric feature columns)",
+      labels: "add at least 2 labels (or pick a label column to read them from)",
+    },
+    code: "from jupyter_al import Session\nsession = Session(df, holdout=0.2, batch_size=10)",
+    summary: {
+      n_rows: 1200,
+      columns: [
+        { name: "review", dtype: "object", kind: "text", n_missing: 0, example: "great phone" },
+        { name: "stars", dtype: "int64", kind: "numeric", n_missing: 0, example: "5" },
+        { name: "length", dtype: "float64", kind: "numeric", n_missing: 3, example: "12.5" },
+        { name: "sentiment", dtype: "object", kind: "category", n_missing: 900, example: "pos" },
+      ],
+      text_candidates: ["review"],
+      numeric_candidates: ["stars", "length"],
+      label_candidates: ["sentiment"],
+    },
+    label_status: {},
+    choices: {
+      tasks: {
+        classification: "ready",
+        multilabel: "ready",
+        ranking: "coming",
+        extraction: "coming",
+        other: "coming",
+      },
+      units: {
+        row: "ready",
+        document: "coming",
+        sentence: "coming",
+        chunk: "coming",
+        message: "coming",
+      },
+      metrics: ["default", "accuracy", "f1_macro", "balanced_accuracy"],
+      strategies: ["default", "margin", "entropy", "random"],
+    },
+    ...extra,
+  };
 }
