@@ -164,6 +164,7 @@ def main() -> None:
                 (boundary if last_of_batch else wall).append((time.perf_counter() - t_click) * 1e3)
                 done += 1
             ours = page.evaluate("window.__jal_latency")
+            acks = page.evaluate("window.__jal_ack_latency || []")
             page.evaluate("window.jupyterapp.serviceManager.sessions.shutdownAll()")
             browser.close()
     finally:
@@ -176,6 +177,12 @@ def main() -> None:
         f"ratio median ours/floor {om / fm:.2f} (target <= 1.3); p95 ours/floor-median "
         f"{o95 / fm:.2f} (target <= 3)"
     )
+    if acks:
+        am, a95 = statistics.median(acks), pct(acks, 0.95)
+        print(
+            f"label click -> Python's ack (label fsync'd, traits back): n={len(acks)}  median "
+            f"{am:.1f} ms  p95 {a95:.1f} ms  ratio median/floor {am / fm:.2f}"
+        )
     print(
         f"Playwright wall clock per click (adds CDP overhead): within a batch median "
         f"{statistics.median(wall):.0f} ms p95 {pct(wall, 0.95):.0f} ms (n={len(wall)}); at a "

@@ -69,7 +69,7 @@ function read(model: Model): View {
   };
 }
 
-type Debug = { __jal_debug?: boolean; __jal_latency?: number[] };
+type Debug = { __jal_debug?: boolean; __jal_latency?: number[]; __jal_ack_latency?: number[] };
 
 /** Benchmarks: time from a user action to the next example in the DOM (debug flag only). */
 function record_latency(t: number): void {
@@ -77,6 +77,14 @@ function record_latency(t: number): void {
   if (w.__jal_debug !== true) return;
   if (!Array.isArray(w.__jal_latency)) w.__jal_latency = [];
   w.__jal_latency.push(performance.now() - t);
+}
+
+/** Benchmarks: time from a user action to Python's acknowledgement (the label is on disk). */
+function record_ack(t: number): void {
+  const w = window as unknown as Debug;
+  if (w.__jal_debug !== true || !(t > 0)) return;
+  if (!Array.isArray(w.__jal_ack_latency)) w.__jal_ack_latency = [];
+  w.__jal_ack_latency.push(performance.now() - t);
 }
 
 function render_label(model: Model, el: HTMLElement): () => void {
@@ -507,7 +515,13 @@ function render_label(model: Model, el: HTMLElement): () => void {
   const handlers: [string, () => void][] = [
     ["change:items", on_items],
     ["change:position", on_items],
-    ["change:ack_t", on_items],
+    [
+      "change:ack_t",
+      () => {
+        record_ack(Number(model.get("ack_t")) || 0);
+        on_items();
+      },
+    ],
     ["change:classes", update],
     ["change:task", update],
     ["change:status", update],
