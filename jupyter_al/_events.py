@@ -6,7 +6,7 @@ files and the plots are caches derived from it. Every change a session makes is 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
@@ -166,8 +166,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
-    """Return the JSON-safe dict of an event, with its ``type``."""
-    return {"type": event.type, **asdict(event)}
+    """Return the JSON-safe dict of an event, with its ``type``.
+
+    Shallow on purpose (events are frozen and never mutated): ``dataclasses.asdict`` deep-copies
+    and costs more than the fsync'd append on the label path.
+    """
+    return {"type": event.type, **{f.name: getattr(event, f.name) for f in fields(event)}}
 
 
 def event_from_dict(data: Mapping[str, Any]) -> tuple[int, Event]:
