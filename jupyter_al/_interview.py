@@ -79,8 +79,8 @@ def summarize(frame: pd.DataFrame) -> dict[str, Any]:
     Examples
     --------
     >>> import pandas as pd
-    >>> s = summarize(pd.DataFrame({"review": ["a long enough review text"] * 3,
-    ...                             "score": ["great", None, "other"]}))
+    >>> s = summarize(pd.DataFrame({"review": ["a long enough review text"] * 6,
+    ...                             "score": ["great", None, "other"] * 2}))
     >>> s["text_candidates"], s["label_candidates"]
     (['review'], ['score'])
     """
@@ -294,7 +294,7 @@ def validate(answers: Mapping[str, Any], frame: pd.DataFrame | None) -> dict[str
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"t": ["some text here, long enough"] * 4, "y": ["a", "b"] * 2})
-    >>> a = default_answers({"text": "t", "labels": ["a", "b"]})
+    >>> a = default_answers({"text": "t", "labels": ["a", "b"], "holdout_label_column": "y"})
     >>> validate(a, df)
     {}
     >>> validate({**a, "text": "x"}, df)["text"]
