@@ -103,10 +103,14 @@ def write_root(root: Path) -> None:
     interview = (
         "import pandas as pd\nfrom jupyter_al import Session\n"
         "df = pd.read_csv('pool.csv', index_col=0)\n"
-        "s = Session(df, store='run_interview', random_state=0)\n"
+        "s = Session(df, store={store!r}, random_state=0)\n"
         "s"
     )
-    nbformat.write(notebook([interview]), root / "interview.ipynb")
+    for kind in ("lab", "notebook"):
+        nbformat.write(
+            notebook([interview.format(store=f"run_interview_{kind}")]),
+            root / f"interview_{kind}.ipynb",
+        )
 
 
 class Server:

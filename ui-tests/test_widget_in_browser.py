@@ -174,10 +174,18 @@ def test_hostile_examples_are_inert_text(page: Page, lab: Server, root: Path):
     shut_down(page)
 
 
-def test_jupyterlab_interview_then_labeling(page: Page, lab: Server, root: Path):
+@pytest.mark.parametrize("front_end", ["lab", "nb7"])
+def test_interview_then_labeling(
+    page: Page, request: pytest.FixtureRequest, root: Path, front_end: str
+):
     """Walk the interview: errors next to fields, copy as code, submit, then label."""
+    server: Server = request.getfixturevalue(front_end)
     # the interview notebook runs Session(df) without text=: the form shows
-    page.goto(f"{lab.url}/lab/workspaces/{uuid.uuid4().hex}/tree/interview.ipynb?reset")
+    name = f"interview_{server.kind}.ipynb"
+    if server.kind == "lab":
+        page.goto(f"{server.url}/lab/workspaces/{uuid.uuid4().hex}/tree/{name}?reset")
+    else:
+        page.goto(f"{server.url}/notebooks/{name}")
     page.wait_for_function(
         "() => { const w = window.jupyterapp?.shell?.currentWidget;"
         " return !!w && w.sessionContext?.session?.kernel?.status === 'idle'; }",
@@ -201,7 +209,7 @@ def test_jupyterlab_interview_then_labeling(page: Page, lab: Server, root: Path)
     page.locator("[data-testid=jal-iv-submit]").click()
 
     page.wait_for_selector(EXAMPLE, timeout=60_000)
-    store = root / "run_interview"
+    store = root / f"run_interview_{server.kind}"
     configured = wait_for(
         lambda: [e for e in events(store) if e["type"] == "configured"], "configured"
     )
