@@ -34,8 +34,10 @@ if TYPE_CHECKING:
     from jupyter_al._config import Config
     from jupyter_al._types import Features, ItemId
 
-#: Rows scored at a time: bounds the extra memory of scoring to O(SCORE_CHUNK x n_classes).
-SCORE_CHUNK = 65_536
+#: Pool rows scored at a time: bounds the extra memory of scoring to O(SCORE_CHUNK x
+#: (n_classes + the model's per-row work)); rows are taken as contiguous slices (views of a
+#: dense matrix, small copies of a sparse one), never gathered by fancy indexing.
+SCORE_CHUNK = 16_384
 
 
 def fit_seed(seed: int, round_: int) -> int:
@@ -159,13 +161,24 @@ def fit(pool: Pool, labels: Mapping[ItemId, Label], round_: int) -> Fitted | Non
 
 
 def score(pool: Pool, fitted: Fitted, positions: NDArray[np.intp]) -> NDArray[np.float32]:
-    """Return probabilities of the pool rows at ``positions``, in schema order, chunked."""
+    """Return probabilities of the pool rows at ``positions`` (sorted), in schema order.
+
+    The pool is walked in contiguous row blocks; each block that holds candidates is scored
+    whole and only the candidates' rows are kept, so no gathered copy of the features exists.
+    """
     out = np.empty((len(positions), len(pool.classes)), dtype=np.float32)
-    for start in range(0, len(positions), SCORE_CHUNK):
-        chunk = positions[start : start + SCORE_CHUNK]
-        out[start : start + len(chunk)] = predict_proba_aligned(
-            fitted.model, pool.X[chunk], pool.classes, task=pool.config.task
+    n = int(pool.X.shape[0])
+    done = 0
+    for lo in range(0, n, SCORE_CHUNK):
+        hi = min(lo + SCORE_CHUNK, n)
+        end = int(np.searchsorted(positions, hi, side="left"))
+        if end == done:
+            continue
+        block = predict_proba_aligned(
+            fitted.model, pool.X[lo:hi], pool.classes, task=pool.config.task
         )
+        out[done:end] = block[positions[done:end] - lo]
+        done = end
     return out
 
 

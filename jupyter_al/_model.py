@@ -23,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.extmath import safe_sparse_dot, softmax
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from jupyter_al._data import require_columns
 from jupyter_al.exceptions import ConfigError
@@ -536,7 +537,14 @@ def _fit_one(model: Any, X: Any, y: NDArray[Any], *, random_state: int) -> tuple
     """
     estimator = clone(model)
     _set_random_state(estimator, random_state)
-    with warnings.catch_warnings(record=True) as caught:
+    # One BLAS thread: the fit's vector operations are small per call, and two OpenBLAS
+    # threads waiting on each other on a busy 2-core machine made the fit 3.5-5x slower
+    # (benchmarks/bench_cycle.py --what-if); one thread also makes results independent of
+    # the machine's core count, which replay relies on.
+    with (
+        threadpool_limits(limits=1, user_api="blas"),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         estimator.fit(X, y)
     notes: list[str] = []

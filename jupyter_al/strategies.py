@@ -1273,9 +1273,7 @@ def _fit_centres(Xfit: _Matrix, m: int, seed: int) -> NDArray[np.float64]:
     # Lazy imports (noqa PLC0415): keep `import jupyter_al` light; the seed runs rarely.
     from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
-
-    # why the ignore: threadpoolctl (a scikit-learn dependency) ships no py.typed.
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_limits
 
     n_init = 3 if Xfit.shape[0] <= _SEED_MULTI_INIT_MAX else 1
     # max_iter 100 (sklearn: 300): a seed needs spread, not convergence to 1e-4, and this
