@@ -603,15 +603,20 @@ def _row_blocks(
         yield slice(start, stop), P[start:stop]
 
 
-def _top2(P: NDArray[np.floating]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Largest and second largest value per row of ``P`` (n, C >= 2), blocked."""
+def _margin_into(P: NDArray[np.floating]) -> NDArray[np.float64]:
+    """``1 - (top1 - top2)`` per row of ``P`` (n, C >= 2), blocked.
+
+    Only the output is pool-sized; the running top-2 lives in block-sized buffers (scoring a
+    1M-row pool must stay within 10% of its feature matrix, see benchmarks/bench_memory.py).
+    """
     n, c = P.shape
-    m1 = np.empty(n, dtype=np.float64)
-    m2 = np.empty(n, dtype=np.float64)
+    out = np.empty(n, dtype=np.float64)
+    size = min(_BLOCK_ROWS, max(n, 1))
+    a_buf, b_buf, t_buf = (np.empty(size, dtype=np.float64) for _ in range(3))
     if c <= _TOP2_TRANSPOSE_MAX_COLS:
-        tmp = np.empty(min(_BLOCK_ROWS, max(n, 1)), dtype=np.float64)
         for rows, T in _transposed_blocks(P):
-            a, b, t = m1[rows], m2[rows], tmp[: T.shape[1]]
+            k = T.shape[1]
+            a, b, t = a_buf[:k], b_buf[:k], t_buf[:k]
             np.maximum(T[0], T[1], out=a)
             np.minimum(T[0], T[1], out=b)
             for j in range(2, c):
@@ -619,12 +624,19 @@ def _top2(P: NDArray[np.floating]) -> tuple[NDArray[np.float64], NDArray[np.floa
                 np.minimum(a, T[j], out=t)
                 np.maximum(b, t, out=b)
                 np.maximum(a, T[j], out=a)
+            # 1 - (m1 - m2) written as (1 - m1) + m2
+            np.subtract(1.0, a, out=a)
+            np.add(a, b, out=out[rows])
     else:
         for rows, B in _row_blocks(P):
             part = np.partition(B, c - 2, axis=1)
-            m1[rows] = part[:, c - 1]
-            m2[rows] = part[:, c - 2]
-    return m1, m2
+            k = part.shape[0]
+            a, b = a_buf[:k], b_buf[:k]
+            a[:] = part[:, c - 1]
+            b[:] = part[:, c - 2]
+            np.subtract(1.0, a, out=a)
+            np.add(a, b, out=out[rows])
+    return out
 
 
 def least_confidence_scores(proba: ArrayLike) -> NDArray[np.float64]:
@@ -691,11 +703,7 @@ def margin_scores(proba: ArrayLike) -> NDArray[np.float64]:
     P = _as_proba(proba)
     if P.shape[1] < 2:
         raise ConfigError(f"margin needs at least 2 classes, got proba of shape {P.shape}")
-    m1, m2 = _top2(P)
-    # 1 - (m1 - m2) written as (1 - m1) + m2 in place: no extra n-vector.
-    np.subtract(1.0, m1, out=m1)
-    m1 += m2
-    return m1
+    return _margin_into(P)
 
 
 def entropy_scores(proba: ArrayLike) -> NDArray[np.float64]:
