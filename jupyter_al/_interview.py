@@ -417,8 +417,8 @@ def to_kwargs(answers: Mapping[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"task": answers["task"]}
     if answers.get("text"):
         kwargs["text"] = answers["text"]
-    else:
-        kwargs["features"] = list(answers.get("features") or [])
+    elif answers.get("features"):
+        kwargs["features"] = list(answers["features"])
     labels = [str(x["name"]).strip() for x in answers.get("labels") or []]
     if labels:
         kwargs["labels"] = labels

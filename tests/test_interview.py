@@ -153,3 +153,10 @@ def test_prefill_from_session_arguments(pool: pd.DataFrame, tmp_path: Path):
     assert 4 == s.answers["batch_size"]
     assert 30 == s.answers["budget"]["max_labels"]
     assert 0.3 == s.answers["holdout"]["fraction"]
+
+
+def test_code_names_no_empty_feature_list_before_a_choice():
+    code = to_code(default_answers({"labels": ["a", "b"]}))
+
+    assert "features" not in code
+    assert "text=" not in code
