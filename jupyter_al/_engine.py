@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 #: Pool rows scored at a time: bounds the extra memory of scoring to O(SCORE_CHUNK x
 #: (n_classes + the model's per-row work)); rows are taken as contiguous slices (views of a
 #: dense matrix, small copies of a sparse one), never gathered by fancy indexing.
-SCORE_CHUNK = 16_384
+SCORE_CHUNK = 8_192
 
 
 def fit_seed(seed: int, round_: int) -> int:
