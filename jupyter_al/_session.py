@@ -101,9 +101,11 @@ class Session:
 
     Parameters
     ----------
-    data : DataFrame or path
+    data : DataFrame or path, optional
         The items to label, indexed by item id (the data's own index). A path to a .csv,
-        .tsv, .parquet or .jsonl file is read with a fresh 0..n-1 index.
+        .tsv, .parquet or .jsonl file is read with a fresh 0..n-1 index. Without data, or
+        without ``text``/``features`` (and ``config``), the session waits for the interview
+        (display it in a notebook) or :meth:`configure`.
     config : Config, optional
         All answers at once; then no other configuration argument may be given.
     text : str, optional
