@@ -7,9 +7,10 @@
 #   --quick   2 seeds and 4-5 rounds per dataset, into benchmarks/out/quick/ (a smoke run)
 # Env: SHARED (default /work/shared/data), JAL (default .venv/bin/jupyter-al),
 #      PY (default .venv/bin/python).
-# The full run takes about 10 minutes on 2 cores; it runs at nice 19 (timing benchmarks may
-# share the machine). Output folders are deleted and rewritten: a run folder that already
-# holds a session is refused by the library.
+# The full run takes about 18 minutes on an idle 2-core machine (estimated from single-seed
+# timings; 51 minutes measured while other jobs loaded the machine). It runs at nice 19
+# (timing benchmarks may share the machine). Output folders are deleted and rewritten: the
+# library refuses a run folder that already holds a session.
 #
 # BANKING77 deviation: `--holdout .../banking77/test.csv` cannot work through the CLI (both
 # files are read with ids 0..n-1 and the library refuses a held-out set sharing ids with the
@@ -30,7 +31,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "unknown argument: $arg" >&2; exit 2 ;;
     esac
 done

@@ -279,6 +279,9 @@ class Session:
             holdout_value = HOLDOUT_FILE
         elif isinstance(holdout, str | Path):
             holdout_frame = load_frame(holdout, argument="holdout")
+            # a file's rows are numbered 0..n-1 like the data's: those numbers are not ids, so
+            # held-out rows get their own ("holdout-0", ...) and never collide with the pool's
+            holdout_frame.index = pd.Index([f"holdout-{i}" for i in range(len(holdout_frame))])
             holdout_value = str(holdout)
         elif holdout is None or (
             isinstance(holdout, float | int) and not isinstance(holdout, bool)

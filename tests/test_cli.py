@@ -171,3 +171,36 @@ def test_sms_spam_subset_from_a_shell(tmp_path: Path):
         check=False,
     )
     assert 0 == replayed.returncode, replayed.stdout + replayed.stderr
+
+
+def test_simulate_with_a_held_out_file(tmp_path: Path):
+    """Both files number their rows 0..n-1: held-out rows must still never collide."""
+    frame = make_text_frame(260, 4)
+    frame.iloc[:200].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[200:].to_csv(tmp_path / "test.csv", index=False)
+    out = tmp_path / "sim"
+    code = main(
+        [
+            "simulate",
+            str(tmp_path / "train.csv"),
+            "--text",
+            "text",
+            "--label",
+            "topic",
+            "--holdout",
+            str(tmp_path / "test.csv"),
+            "--strategy",
+            "margin",
+            "--seeds",
+            "0",
+            "--rounds",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
+
+    assert 0 == code
+    results = pd.read_csv(out / "margin" / "seed0" / "results.tsv", sep="\t")
+    assert [60, 60] == results["n_holdout_gold"].tolist()
+    assert 0 == main(["replay", str(out), "--data", str(tmp_path / "train.csv")])

@@ -507,3 +507,16 @@ def test_default_model_and_versions():
     assert "logreg-r0" == model_version(0, LogisticRegression())
     assert "GaussianNB-r1" == model_version(1, GaussianNB())
     assert "logreg-r4" == model_version(4, make_pipeline(StandardScaler(), LogisticRegression()))
+
+
+def test_many_classes_with_few_labels_fit_without_warning_noise():
+    """Early in active learning most classes have one or two labels: that is not a mistake."""
+    import numpy as np
+
+    from jupyter_al._model import default_model, fit_classifier
+
+    X = np.eye(12)
+    y = [f"c{i}" for i in range(10)] + ["c0", "c1"]
+    fitted, notes = fit_classifier(default_model("features"), X, y, random_state=0)
+
+    assert 10 == len(fitted.classes_)
