@@ -517,6 +517,6 @@ def test_many_classes_with_few_labels_fit_without_warning_noise():
 
     X = np.eye(12)
     y = [f"c{i}" for i in range(10)] + ["c0", "c1"]
-    fitted, notes = fit_classifier(default_model("features"), X, y, random_state=0)
+    fitted, _notes = fit_classifier(default_model("features"), X, y, random_state=0)
 
     assert 10 == len(fitted.classes_)
