@@ -189,6 +189,7 @@ class LabelingWidget(anywidget.AnyWidget):
             "y": [float(v) for v in done["value"]],
             "rounds": [int(v) for v in done["round"]],
             "stop": s.stop_reason,
+            "closed": int((rounds["round"] > 0).sum()) if len(rounds) else 0,
         }
         self.class_counts = s.class_counts()
         if len(rounds):

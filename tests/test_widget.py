@@ -353,3 +353,11 @@ def test_chosen_hotkeys_are_not_given_twice(pool: pd.DataFrame, tmp_path: Path):
     assert "1" == keys[1]
     assert len(set(keys)) == 3
     s.close()
+
+
+def test_curve_counts_closed_rounds_even_without_a_point(session: Session, widget: LabelingWidget):
+    for it in list(widget.items):
+        send(widget, {"kind": "label", "item_id": it["id"], "label": "food"})  # one class only
+
+    assert 1 == widget.curve["closed"]
+    assert [] == widget.curve["x"]

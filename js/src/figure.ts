@@ -152,7 +152,10 @@ export function curve_figure(
       y: 0.5,
       xref: "paper",
       yref: "paper",
-      text: "the curve starts when the first round closes",
+      text:
+        (curve?.closed ?? 0) > 0
+          ? "no point yet: nothing could be evaluated (two labeled classes and held-out gold labels are needed)"
+          : "the curve starts when the first round closes",
       showarrow: false,
       font: { size: 11, color: theme.color },
     });

@@ -50,6 +50,8 @@ export interface Curve {
   y?: number[];
   rounds?: number[];
   stop?: string | null;
+  /** Rounds closed so far, evaluated or not. */
+  closed?: number;
 }
 
 /** The synced traits of LabelingWidget (jupyter_al/_widget.py). */

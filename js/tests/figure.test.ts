@@ -102,3 +102,12 @@ describe("theme", () => {
     expect(t.font_family).toBe(DEFAULT_THEME.font_family);
   });
 });
+
+describe("curve_figure after rounds that could not be evaluated", () => {
+  it("says why there is no point instead of promising one", () => {
+    const fig = curve_figure({ metric: "f1_macro", x: [], y: [], rounds: [], closed: 2 }, {});
+    const texts = (fig.layout.annotations as { text: string }[]).map((a) => a.text);
+
+    expect(texts.some((t) => t.startsWith("no point yet"))).toBe(true);
+  });
+});
