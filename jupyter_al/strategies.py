@@ -501,6 +501,27 @@ def check_candidates(
 # ---------------------------------------------------------------------------- top_k
 
 
+_KTH_BLOCK = 65_536
+
+
+def _kth_largest(s: NDArray[np.float64], k: int) -> float:
+    """Return the k-th largest value of ``s`` using block-sized memory, not a copy of ``s``.
+
+    The global top k lie within the top k of their blocks, so the k-th largest of the union
+    of every block's top k is the k-th largest overall (the same value as a full partition).
+    """
+    n = int(s.shape[0])
+    if n <= 2 * _KTH_BLOCK or k > _KTH_BLOCK // 4:
+        return float(np.partition(s, n - k)[n - k])
+    tops = []
+    for start in range(0, n, _KTH_BLOCK):
+        block = s[start : start + _KTH_BLOCK]
+        m = min(k, int(block.shape[0]))
+        tops.append(np.partition(block, block.shape[0] - m)[block.shape[0] - m :])
+    union = np.concatenate(tops)
+    return float(np.partition(union, union.shape[0] - k)[union.shape[0] - k])
+
+
 def top_k(scores: ArrayLike, k: int, rng: np.random.Generator) -> NDArray[np.intp]:
     """Positions of the ``k`` highest scores, best first, ties broken by ``rng``.
 
@@ -552,7 +573,7 @@ def top_k(scores: ArrayLike, k: int, rng: np.random.Generator) -> NDArray[np.int
     if kk == n:
         chosen = np.arange(n, dtype=np.intp)
     else:
-        kth = np.partition(s, n - kk)[n - kk]
+        kth = _kth_largest(s, kk)
         above = np.flatnonzero(s > kth)
         tied = np.flatnonzero(s == kth)
         need = kk - int(above.shape[0])

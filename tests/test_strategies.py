@@ -509,3 +509,14 @@ def test_register_strategy_adds_refuses_clashes_and_reserved_names():
 def test_seed_strategy_declares_it_needs_features():
     assert STRATEGIES["diverse_seed"].needs_features
     assert not STRATEGIES["margin"].needs_features
+
+
+def test_blocked_kth_largest_equals_a_full_partition():
+    from jupyter_al.strategies import _kth_largest
+
+    rng = np.random.default_rng(3)
+    for n in (10, 200_000, 300_001):
+        s = rng.random(n)
+        s[rng.integers(0, n, 50)] = 0.5  # ties too
+        for k in (k for k in (1, 50, 500) if k <= n):
+            assert np.partition(s, n - k)[n - k] == _kth_largest(s, k)
