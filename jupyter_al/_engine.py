@@ -235,14 +235,14 @@ def select(
     info = pool.seed_strategy if cold else pool.strategy
     proba = score(pool, fitted, cand) if fitted is not None else None
     t_score = time.perf_counter() - t0
-    labeled_pos = pool.positions(list(labels)) if labels else np.empty(0, dtype=np.intp)
     need_x = info.needs_features
     cands = Candidates(
         task=pool.config.task,
         classes=pool.classes,
         proba=proba,
         X=pool.X[cand] if need_x else None,
-        X_labeled=pool.X[np.sort(labeled_pos)] if need_x and len(labeled_pos) else None,
+        # only strategies that look at features get them (a copy of the labeled rows)
+        X_labeled=pool.X[np.sort(pool.positions(list(labels)))] if need_x and labels else None,
         label_counts=class_counts(pool.classes, labels),
         n_labeled=len(labels),
         mean_cardinality=(

@@ -48,6 +48,7 @@ from jupyter_al._exports import write_all, write_round_files, write_selection
 from jupyter_al._pool import (
     HOLDOUT_FILE,
     default_store,
+    digest_columns,
     infer_labels,
     load_saved_holdout,
     pool_digest,
@@ -655,7 +656,7 @@ class Session:
         value = self._check_label(label)
         self._append(
             Labeled(
-                round=self._label_round(),
+                round=self._state.round,
                 item_id=item_id,
                 label=label_to_json(value),
                 annotator=annotator or self._annotator,
@@ -672,7 +673,7 @@ class Session:
             raise LabelError(f"item_id {item_id!r} is held out: only pool items can be skipped")
         self._append(
             Skipped(
-                round=self._label_round(),
+                round=self._state.round,
                 item_id=item_id,
                 annotator=annotator or self._annotator,
                 reason="unsure" if unsure else "skip",
@@ -687,11 +688,11 @@ class Session:
         self._check_open()
         if not self._state.undo_stack:
             raise LabelError(
-                f"nothing to undo in round {self._label_round()}: undo takes back labels and "
+                f"nothing to undo in round {self._state.round}: undo takes back labels and "
                 "skips of the open round only (label the item again to change an older label)"
             )
         seq, item_id, _ = self._state.undo_stack[-1]
-        self._append(Undone(round=self._label_round(), target_seq=seq, item_id=item_id))
+        self._append(Undone(round=self._state.round, target_seq=seq, item_id=item_id))
         return item_id
 
     def submit(self) -> RoundResult:
@@ -1009,9 +1010,6 @@ class Session:
             )
         if self._state.stopped is not None:
             raise SessionStoppedError(f"the session has stopped: {self._state.stopped.reason}")
-
-    def _label_round(self) -> int:
-        return self._state.round
 
     def _resolve_item(self, item_id: Any) -> tuple[ItemId, Any]:
         try:
@@ -1358,7 +1356,7 @@ def _rebuild(
     if digest != configured.pool_digest:
         raise ReplayMismatchError(
             f"data is not the pool this run was started on: its digest (ids and content of "
-            f"{', '.join(_digest_cols(cfg))}) is {digest[:12]}..., the run's is "
+            f"{', '.join(digest_columns(cfg))}) is {digest[:12]}..., the run's is "
             f"{configured.pool_digest[:12]}...; pass the same data, unchanged"
         )
     if cfg.model != "default" and model is None:
@@ -1389,9 +1387,3 @@ def _rebuild(
         strategy=strategy if strategy is not None else cfg.strategy,
     )
     return frame, prep.pool, fold(events)
-
-
-def _digest_cols(cfg: Config) -> list[str]:
-    from jupyter_al._pool import digest_columns
-
-    return digest_columns(cfg)

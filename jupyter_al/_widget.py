@@ -370,12 +370,12 @@ class LabelingWidget(anywidget.AnyWidget):
         s = self._session
         kind = msg.get("kind")
         if kind == "label":
-            item_id = self._item_id(msg.get("item_id"))
+            item_id = s.batch_item_id(str(msg.get("item_id")))
             label = msg.get("label")
             s.label(item_id, label, source=f"widget:{msg.get('source', 'click')}")
             self._maybe_submit()
         elif kind == "skip":
-            s.skip(self._item_id(msg.get("item_id")), unsure=bool(msg.get("unsure", False)))
+            s.skip(s.batch_item_id(str(msg.get("item_id"))), unsure=bool(msg.get("unsure", False)))
             self._maybe_submit()
         elif kind == "undo":
             s.undo()
@@ -397,13 +397,6 @@ class LabelingWidget(anywidget.AnyWidget):
                 self.auto_submit = bool(msg["auto_submit"])
         else:
             raise JupyterALError(f"unknown widget message kind {kind!r}")
-
-    def _item_id(self, raw: Any) -> Any:
-        """Map the page's string id back to the batch's own id."""
-        for item in self.items:
-            if item["id"] == str(raw):
-                return self._session.batch_item_id(item["id"])
-        return self._session.batch_item_id(str(raw))
 
     def _maybe_submit(self) -> None:
         if self.auto_submit and self.items and all(it["status"] != "pending" for it in self.items):
