@@ -69,6 +69,10 @@ class Pool:
     strategy: StrategyInfo
     seed_strategy: StrategyInfo
     metric: str
+    #: the representation diversity and density work on (None: the features ``X``)
+    vectors: Features | None = None
+    #: near-duplicate group of each pool row (-1 = in no group); None when not computed
+    groups: NDArray[np.intp] | None = None
 
     def positions(self, item_ids: list[ItemId]) -> NDArray[np.intp]:
         """Return the pool positions of ``item_ids`` (all must be in the pool)."""
@@ -160,6 +164,42 @@ def fit(pool: Pool, labels: Mapping[ItemId, Label], round_: int) -> Fitted | Non
     return Fitted(model, round_, model_version(round_, model), tuple(warns), seconds)
 
 
+#: Members of the query-by-committee committee, and the share of the labels each is fitted on.
+COMMITTEE_SIZE = 5
+COMMITTEE_SHARE = 0.8
+
+
+def fit_committee(pool: Pool, labels: Mapping[ItemId, Label], round_: int) -> list[Fitted]:
+    """Fit the query-by-committee members: each on a random 80% of the labels.
+
+    Classification subsamples within each class (every class keeps at least one label);
+    multilabel draws plain subsets and keeps only those a model can be fitted on. The draws
+    come from the run's seed and the round, so replay refits the same committee.
+    """
+    rng = np.random.default_rng([pool.seed, round_, 7])
+    ids = list(labels)
+    ids = [ids[i] for i in np.argsort(pool.positions(ids), kind="stable")]
+    members: list[Fitted] = []
+    for _ in range(COMMITTEE_SIZE):
+        if pool.config.task == "classification":
+            by_class: dict[Label, list[ItemId]] = {}
+            for item in ids:
+                by_class.setdefault(labels[item], []).append(item)
+            sub: list[ItemId] = []
+            for group in by_class.values():
+                take = max(1, round(COMMITTEE_SHARE * len(group)))
+                pick = rng.choice(len(group), size=take, replace=False)
+                sub.extend(group[i] for i in pick)
+        else:
+            take = max(2, round(COMMITTEE_SHARE * len(ids)))
+            sub = [ids[i] for i in rng.choice(len(ids), size=min(take, len(ids)), replace=False)]
+        sample = {item: labels[item] for item in sub}
+        member = fit(pool, sample if can_fit(pool.config.task, sample) else labels, round_)
+        if member is not None:
+            members.append(member)
+    return members
+
+
 def score(pool: Pool, fitted: Fitted, positions: NDArray[np.intp]) -> NDArray[np.float32]:
     """Return probabilities of the pool rows at ``positions`` (sorted), in schema order.
 
@@ -234,20 +274,39 @@ def select(
     cold = fitted is None or is_seed_round(pool, state, labels)
     info = pool.seed_strategy if cold else pool.strategy
     proba = score(pool, fitted, cand) if fitted is not None else None
+    committee: tuple[NDArray[np.floating], ...] | None = None
+    if info.needs_committee and fitted is not None:
+        committee = tuple(score(pool, m, cand) for m in fit_committee(pool, labels, round_))
     t_score = time.perf_counter() - t0
-    need_x = info.needs_features
+    need_x, need_v = info.needs_features, info.needs_vectors
+    # only strategies that look at features/vectors get them (copies of the rows)
+    lab_pos = np.sort(pool.positions(list(labels))) if labels else np.empty(0, dtype=np.intp)
+    V = pool.vectors if pool.vectors is not None else pool.X
+    taken: frozenset[int] = frozenset()
+    if pool.groups is not None and lab_pos.size:
+        g = pool.groups[lab_pos]
+        taken = frozenset(int(x) for x in np.unique(g[g >= 0]))
     cands = Candidates(
         task=pool.config.task,
         classes=pool.classes,
         proba=proba,
         X=pool.X[cand] if need_x else None,
-        # only strategies that look at features get them (a copy of the labeled rows)
-        X_labeled=pool.X[np.sort(pool.positions(list(labels)))] if need_x and labels else None,
+        X_labeled=pool.X[lab_pos] if need_x and lab_pos.size else None,
         label_counts=class_counts(pool.classes, labels),
         n_labeled=len(labels),
         mean_cardinality=(
             float(np.mean([len(v) for v in labels.values()]))
             if pool.config.task == "multilabel" and labels
+            else None
+        ),
+        vectors=V[cand] if need_v else None,
+        vectors_labeled=V[lab_pos] if need_v and lab_pos.size else None,
+        groups=pool.groups[cand] if pool.groups is not None else None,
+        taken_groups=taken,
+        committee=committee,
+        texts=(
+            pool.frame[pool.config.text].iloc[cand].astype(str).tolist()
+            if info.needs_texts and pool.config.text is not None
             else None
         ),
     )

@@ -34,6 +34,26 @@ name                   tasks            needs proba  measures
 ``label_cardinality``  multilabel       yes          margin x label-count surprise
 =====================  ===============  ===========  ==========================================
 
+Composed strategies (``jupyter_al._hybrid``; build your own with :func:`hybrid`). None of them
+puts two members of one near-duplicate group in a batch while other candidates are left:
+
+=========================  ==============  =============================================
+name                       tasks           picks
+=========================  ==============  =============================================
+``kcenter``                both            core-set: greedy k-center over the vectors
+``margin_kcenter``         classification  k-center among the 10 x batch smallest margins
+``margin_kmeanspp``        classification  margin-weighted k-means++ on that shortlist
+``margin_density``         classification  margin x similarity to the 10 nearest items
+``entropy_density``        classification  entropy x the same density (information density)
+``margin_balance``         classification  margin, boosted for predicted rare classes
+``margin_explore``         classification  margin, plus 10% random exploration picks
+``mean_max_loss_kcenter``  multilabel      k-center among the most uncertain label sets
+``mean_max_loss_density``  multilabel      mean max loss x density
+``mean_max_loss_balance``  multilabel      mean max loss, boosted for rare labels
+``qbc``                    both            disagreement of a subsampled committee
+``badge``                  both            k-means++ over last-layer gradient embeddings
+=========================  ==============  =============================================
+
 Speed
 -----
 The score functions are vectorised over row blocks of ``_BLOCK_ROWS`` rows, so no temporary
@@ -60,7 +80,7 @@ from jupyter_al._types import TASKS, Task
 from jupyter_al.exceptions import ConfigError, PoolExhaustedError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from numpy.typing import ArrayLike, NDArray
 
@@ -70,6 +90,7 @@ __all__ = [
     "DEFAULT_STRATEGY",
     "STRATEGIES",
     "Candidates",
+    "Hybrid",
     "Selection",
     "Strategy",
     "StrategyInfo",
@@ -77,6 +98,7 @@ __all__ = [
     "check_candidates",
     "entropy_scores",
     "get_strategy",
+    "hybrid",
     "known_strategies",
     "label_cardinality_scores",
     "least_confidence_scores",
@@ -110,6 +132,20 @@ class Candidates:
     mean_cardinality : float or None
         Multilabel only: the mean number of labels per labeled item (None when nothing is
         labeled yet).
+    vectors : ndarray or sparse matrix of shape (n_candidates, n_dims) or None
+        The candidates' representation for diversity and density (sentence embeddings, or
+        the TF-IDF rows by default); given to strategies registered with ``needs_vectors``.
+    vectors_labeled : ndarray or sparse matrix of shape (n_labeled, n_dims) or None
+        The same representation of the labeled items.
+    groups : ndarray of shape (n_candidates,) or None
+        Near-duplicate group of each candidate (-1 = in no group).
+    taken_groups : frozenset of int
+        Near-duplicate groups that already hold a labeled item.
+    committee : tuple of ndarray or None
+        Probabilities of each committee member (each shaped like ``proba``), for
+        query-by-committee; given to strategies registered with ``needs_committee``.
+    texts : sequence of str or None
+        The candidates' texts (keyword rules); given to strategies with ``needs_texts``.
     """
 
     task: Task
@@ -120,6 +156,12 @@ class Candidates:
     label_counts: Mapping[str, int] = field(default_factory=dict)
     n_labeled: int = 0
     mean_cardinality: float | None = None
+    vectors: Features | None = None
+    vectors_labeled: Features | None = None
+    groups: NDArray[np.intp] | None = None
+    taken_groups: frozenset[int] = frozenset()
+    committee: tuple[NDArray[np.floating], ...] | None = None
+    texts: Sequence[str] | None = None
 
     @property
     def n(self) -> int:
@@ -128,6 +170,8 @@ class Candidates:
             return int(self.proba.shape[0])
         if self.X is not None:
             return int(self.X.shape[0])
+        if self.vectors is not None:
+            return int(self.vectors.shape[0])
         return 0
 
 
@@ -180,6 +224,12 @@ class StrategyInfo:
     needs_features : bool, default False
         The strategy reads ``candidates.X`` / ``X_labeled``; the session passes the feature
         matrix only to those (uncertainty strategies get probabilities only).
+    needs_vectors : bool, default False
+        The strategy reads ``candidates.vectors`` / ``vectors_labeled``.
+    needs_committee : bool, default False
+        The strategy reads ``candidates.committee`` (the session fits the committee).
+    needs_texts : bool, default False
+        The strategy reads ``candidates.texts``.
     """
 
     name: str
@@ -188,6 +238,9 @@ class StrategyInfo:
     needs_proba: bool
     summary: str
     needs_features: bool = False
+    needs_vectors: bool = False
+    needs_committee: bool = False
+    needs_texts: bool = False
 
 
 #: name -> registry entry. Filled by :func:`register_strategy`.
@@ -234,6 +287,9 @@ def register_strategy(
     tasks: tuple[Task, ...] = TASKS,
     needs_proba: bool = True,
     needs_features: bool = False,
+    needs_vectors: bool = False,
+    needs_committee: bool = False,
+    needs_texts: bool = False,
 ) -> Callable[[Strategy], Strategy]:
     """Register a strategy under ``name`` (a decorator).
 
@@ -252,6 +308,8 @@ def register_strategy(
         Whether the strategy needs ``candidates.proba`` (a fitted model).
     needs_features : bool
         Whether the strategy reads ``candidates.X`` / ``candidates.X_labeled``.
+    needs_vectors, needs_committee, needs_texts : bool
+        Whether it reads ``candidates.vectors`` / ``vectors_labeled``, ``committee``, ``texts``.
 
     Returns
     -------
@@ -303,6 +361,9 @@ def register_strategy(
             needs_proba=needs_proba,
             summary=_summary(func, f"user strategy {name!r}"),
             needs_features=needs_features,
+            needs_vectors=needs_vectors,
+            needs_committee=needs_committee,
+            needs_texts=needs_texts,
         )
         return func
 
@@ -329,8 +390,9 @@ def known_strategies(task: Task) -> tuple[str, ...]:
 
     Examples
     --------
-    >>> known_strategies("multilabel")
-    ('binary_minimum', 'diverse_seed', 'label_cardinality', 'mean_max_loss', 'random')
+    >>> known_strategies("multilabel")  # doctest: +NORMALIZE_WHITESPACE
+    ('badge', 'binary_minimum', 'diverse_seed', 'kcenter', 'label_cardinality', 'mean_max_loss',
+     'mean_max_loss_balance', 'mean_max_loss_density', 'mean_max_loss_kcenter', 'qbc', 'random')
     """
     task = _check_task(task)
     return tuple(sorted(name for name, info in STRATEGIES.items() if task in info.tasks))
@@ -371,7 +433,7 @@ def get_strategy(strategy: str | Strategy, task: Task) -> StrategyInfo:
     ... except ConfigError as err:
     ...     print(err)  # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
     strategy='marginn' is not a known strategy for task 'classification';
-    did you mean 'margin'? known: diverse_seed, entropy, least_confidence, margin, ...
+    did you mean 'margin'? known: badge, diverse_seed, entropy, ...
     """
     task = _check_task(task)
     if isinstance(strategy, str):
@@ -396,6 +458,16 @@ def get_strategy(strategy: str | Strategy, task: Task) -> StrategyInfo:
         for info in STRATEGIES.values():
             if info.func is strategy:
                 return get_strategy(info.name, task)
+        own_info = getattr(strategy, "info", None)
+        if callable(own_info):  # a composed strategy (jupyter_al.strategies.hybrid) knows its needs
+            entry = own_info()
+            if isinstance(entry, StrategyInfo):
+                if task not in entry.tasks:
+                    raise ConfigError(
+                        f"strategy {entry.name!r} works for task "
+                        f"{', '.join(repr(t) for t in sorted(entry.tasks))} only, not {task!r}"
+                    )
+                return entry
         name = _callable_name(strategy)
         return StrategyInfo(
             name=name,
@@ -404,6 +476,8 @@ def get_strategy(strategy: str | Strategy, task: Task) -> StrategyInfo:
             needs_proba=True,
             summary=_summary(strategy, f"user strategy {name!r}"),
             needs_features=True,
+            needs_vectors=True,
+            needs_texts=True,
         )
     raise TypeError(
         f"strategy must be a name (str) or a function (candidates, batch_size, rng) -> "
@@ -485,11 +559,12 @@ def check_candidates(
                 f"proba must have shape (n_candidates, {len(candidates.classes)}) to match "
                 f"classes {candidates.classes!r}, got shape {shape}"
             )
-        if candidates.X is not None and candidates.X.shape[0] != shape[0]:
-            raise ConfigError(
-                f"X has {candidates.X.shape[0]} rows but proba has {shape[0]}: both must "
-                "describe the same candidates"
-            )
+        for what, arr in (("X", candidates.X), ("vectors", candidates.vectors)):
+            if arr is not None and arr.shape[0] != shape[0]:
+                raise ConfigError(
+                    f"{what} has {arr.shape[0]} rows but proba has {shape[0]}: both must "
+                    "describe the same candidates"
+                )
     n = candidates.n
     if n == 0:
         raise PoolExhaustedError(
@@ -1631,3 +1706,8 @@ def _diverse_seed(candidates: Candidates, batch_size: int, rng: np.random.Genera
         reasons.append(_seed_reason(p, seen[key], n))
     positions = np.array([p.pos for p in ordered], dtype=np.intp)
     return _selection(positions, scores[order], reasons, "diverse_seed")
+
+
+# Composed strategies (diversity, density, class balance, committees, BADGE) register
+# themselves on import; imported last because they build on everything above.
+from jupyter_al._hybrid import Hybrid, hybrid  # noqa: E402

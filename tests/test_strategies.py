@@ -50,6 +50,10 @@ def _pool(task, x_kind, *, n=40, seed=0, labeled=0):
         X = sp.csr_matrix(dense)
     else:
         X = dense
+    if task == "classification":
+        committee = tuple(rng.dirichlet(np.ones(len(classes)), size=n) for _ in range(3))
+    else:
+        committee = tuple(rng.random((n, len(classes))) for _ in range(3))
     return Candidates(
         task=task,
         classes=classes,
@@ -59,12 +63,14 @@ def _pool(task, x_kind, *, n=40, seed=0, labeled=0):
         label_counts=dict.fromkeys(classes, 2),
         n_labeled=2 * len(classes),
         mean_cardinality=1.5 if task == "multilabel" else None,
+        committee=committee,
     )
 
 
 def _empty(cands):
     proba = None if cands.proba is None else cands.proba[:0]
-    return dataclasses.replace(cands, proba=proba, X=cands.X[:0])
+    committee = None if cands.committee is None else tuple(m[:0] for m in cands.committee)
+    return dataclasses.replace(cands, proba=proba, X=cands.X[:0], committee=committee)
 
 
 CASES = [(name, task) for name, info in sorted(STRATEGIES.items()) for task in sorted(info.tasks)]
