@@ -114,6 +114,10 @@ class Budget:
         )
 
 
+#: What ``guards=`` accepts (see :class:`Config`).
+GUARD_MODES = ("all", "fast", "off")
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     """Everything the interview asks, validated on creation.
@@ -162,6 +166,18 @@ class Config:
         Optional guidelines per label, shown next to the label buttons.
     image_shape : (int, int), optional
         (height, width) when the feature columns are an image's pixels (e.g. digits).
+    guards : {"all", "fast", "off"}
+        Failure-mode guards read every round: all of them, all but the cross-validated
+        suspicious-labels check (``"fast"``, for simulations), or none.
+    encoder : str
+        The representation for diversity and density: ``"tfidf"`` (the model's features), or
+        an encoder spec such as ``"sentence-transformers:all-MiniLM-L6-v2"`` or
+        ``"model2vec:<path>"`` (see :mod:`jupyter_al.embeddings`), or the name of an encoder
+        object passed to the session.
+    seed_keywords : tuple of (str, tuple of str) pairs
+        Keywords per label: the cold-start seed first looks for an item of each label that has
+        no label yet among the texts holding one of its keywords (then among the texts most
+        similar to the label's name and description).
     """
 
     labels: tuple[str, ...]
@@ -186,9 +202,16 @@ class Config:
     llm_judge: bool = False
     label_descriptions: tuple[tuple[str, str], ...] = ()
     image_shape: tuple[int, int] | None = None
+    guards: str = "all"
+    encoder: str = "tfidf"
+    seed_keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         """Validate every answer; raise ConfigError naming the argument."""
+        if self.guards not in GUARD_MODES:
+            raise ConfigError(f"guards must be one of {list(GUARD_MODES)}, got {self.guards!r}")
+        if not isinstance(self.encoder, str) or not self.encoder.strip():
+            raise ConfigError(f"encoder must be a non-empty name, got {self.encoder!r}")
         if self.task not in TASKS:
             raise ConfigError(f"task must be one of {list(TASKS)}, got {self.task!r}")
         if not isinstance(self.labels, tuple) or not all(isinstance(x, str) for x in self.labels):
@@ -246,6 +269,16 @@ class Config:
             raise ConfigError(
                 f"label_descriptions names labels outside the schema {list(self.labels)}: {unknown}"
             )
+        for key, words in self.seed_keywords:
+            if key not in self.labels:
+                raise ConfigError(
+                    f"keywords names a label outside the schema {list(self.labels)}: {key!r}"
+                )
+            if not words or not all(isinstance(w, str) and w.strip() for w in words):
+                raise ConfigError(
+                    f"keywords[{key!r}] must be a non-empty list of non-empty strings, "
+                    f"got {list(words)!r}"
+                )
         if self.image_shape is not None:
             h, w = self.image_shape
             n = len(self.features or ())
@@ -276,6 +309,7 @@ class Config:
         d["labels"] = list(self.labels)
         d["features"] = list(self.features) if self.features is not None else None
         d["label_descriptions"] = [list(p) for p in self.label_descriptions]
+        d["seed_keywords"] = [[k, list(v)] for k, v in self.seed_keywords]
         d["image_shape"] = list(self.image_shape) if self.image_shape is not None else None
         return d
 
@@ -303,6 +337,10 @@ class Config:
             d["label_descriptions"] = tuple((str(k), str(v)) for k, v in d["label_descriptions"])
         if d.get("image_shape") is not None:
             d["image_shape"] = (int(d["image_shape"][0]), int(d["image_shape"][1]))
+        if "seed_keywords" in d:
+            d["seed_keywords"] = tuple(
+                (str(k), tuple(str(w) for w in v)) for k, v in d["seed_keywords"]
+            )
         budget = d.get("budget")
         if isinstance(budget, Mapping):
             d["budget"] = Budget(**cast("Mapping[str, Any]", budget))

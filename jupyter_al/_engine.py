@@ -8,6 +8,7 @@ they return with what was logged, so both walk through the same code.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -73,11 +74,25 @@ class Pool:
     vectors: Features | None = None
     #: near-duplicate group of each pool row (-1 = in no group); None when not computed
     groups: NDArray[np.intp] | None = None
+    #: the held-out rows' shown content as strings (for the leakage guard)
+    holdout_texts: list[str] | None = None
+
+    def texts_at(self, positions: NDArray[np.intp]) -> list[str]:
+        """Return pool rows' shown content as strings (the text, or the feature values)."""
+        return shown_strings(self.frame.iloc[positions], self.config)
 
     def positions(self, item_ids: list[ItemId]) -> NDArray[np.intp]:
         """Return the pool positions of ``item_ids`` (all must be in the pool)."""
         pos = self.ids.get_indexer(pd.Index(item_ids, dtype=self.ids.dtype))
         return np.asarray(pos, dtype=np.intp)
+
+
+def shown_strings(frame: pd.DataFrame, config: Config) -> list[str]:
+    """Return each row's shown content as one string (the text, or the feature values joined)."""
+    if config.text is not None:
+        return frame[config.text].astype(str).tolist()
+    cols = list(config.features or ())
+    return [" ".join(map(str, row)) for row in frame[cols].itertuples(index=False)]
 
 
 def training_labels(pool: Pool, state: RunState) -> dict[ItemId, Label]:
@@ -311,7 +326,12 @@ def select(
         ),
     )
     t1 = time.perf_counter()
-    sel: Selection = info.func(cands, k, select_rng(pool.seed, round_))
+    rng = select_rng(pool.seed, round_)
+    hints = seed_hints(pool, cand, labels, k) if cold else []
+    if hints:
+        sel = _seed_with_hints(cands, hints, k, info, rng, pool=pool, cand=cand)
+    else:
+        sel = info.func(cands, k, rng)
     t_select = time.perf_counter() - t1
     chosen = np.asarray(sel.positions, dtype=np.intp)
     item_ids = [_json_id(x) for x in pool.ids[cand[chosen]]]
@@ -338,6 +358,123 @@ def select(
             "score_s": round(t_score, 6),
             "select_s": round(t_select, 6),
         },
+    )
+
+
+def seed_hints(
+    pool: Pool, cand: NDArray[np.intp], labels: Mapping[ItemId, Label], k: int
+) -> list[tuple[int, str, float]]:
+    """Cold-start picks for labels that have no label yet, from their keywords or descriptions.
+
+    For each such label with keywords (``Config.seed_keywords``) or a description, in schema
+    order and for at most half the batch: among the candidates whose text holds one of its
+    keywords (whole word, any case), or else among all candidates, the one most similar (TF-IDF
+    cosine) to the label's name, description and keywords. Text pools only. Returns
+    ``(candidate index, reason, similarity)`` per pick.
+    """
+    cfg = pool.config
+    if cfg.text is None or k < 2:
+        return []
+    desc = dict(cfg.label_descriptions)
+    kw = dict(cfg.seed_keywords)
+    floor = cfg.min_per_class if cfg.task == "classification" else 1
+    counts = class_counts(pool.classes, labels)
+    need = [c for c in pool.classes if counts[c] < floor and (c in desc or c in kw)]
+    if not need:
+        return []
+    from jupyter_al import _diversity as dv
+
+    texts = pool.frame[cfg.text].iloc[cand].astype(str)
+    X = pool.X[cand]
+    xn = np.sqrt(dv.sq_norms(X))
+    xn[xn == 0] = 1.0
+    taken = np.zeros(len(cand), dtype=bool)
+    groups = pool.groups[cand] if pool.groups is not None else None
+    picks: list[tuple[int, str, float]] = []
+    for c in need[: max(1, k // 2)]:
+        words = kw.get(c, ())
+        query = " ".join([c.replace("_", " "), desc.get(c, ""), *words])
+        q = pool.featurizer.transform(pd.DataFrame({cfg.text: [query]}))
+        sims = dv.row_dot(X, q[0]) / xn
+        allowed = ~taken
+        how = f"closest to the name and description of {c!r}"
+        if words:
+            pattern = r"\b(?:" + "|".join(re.escape(w.strip()) for w in words) + r")\b"
+            hit = texts.str.contains(pattern, case=False, regex=True).to_numpy(dtype=bool)
+            if (hit & allowed).any():
+                allowed = allowed & hit
+                how = f"holds a keyword of {c!r} and is the closest such text to its description"
+        elif not (sims[allowed] > 0).any():
+            continue
+        j = int(np.argmax(np.where(allowed, sims, -np.inf)))
+        taken[j] = True
+        if groups is not None and groups[j] >= 0:
+            taken |= groups == groups[j]
+        reason = (
+            f"cold start: {c!r} has {counts[c]} label(s); this item {how} "
+            f"(similarity {sims[j]:.2f})"
+        )
+        picks.append((j, reason, float(sims[j])))
+    return picks
+
+
+def _seed_with_hints(
+    cands: Candidates,
+    hints: list[tuple[int, str, float]],
+    k: int,
+    info: StrategyInfo,
+    rng: np.random.Generator,
+    *,
+    pool: Pool,
+    cand: NDArray[np.intp],
+) -> Selection:
+    """Return the seed batch: the hinted picks first, then the seed strategy on the rest.
+
+    The rest is chosen distance-aware to the hinted picks too (they join ``X_labeled``).
+    """
+    import dataclasses
+
+    import scipy.sparse as sp
+
+    hint_idx = np.array([h[0] for h in hints], dtype=np.intp)
+    keep = np.ones(len(cand), dtype=bool)
+    keep[hint_idx] = False
+    rest = np.flatnonzero(keep).astype(np.intp)
+    n_rest = min(k - len(hints), rest.size)
+    positions = list(hint_idx.tolist())
+    scores = [1.0 + h[2] for h in hints]
+    reasons = [h[1] for h in hints]
+    if n_rest > 0:
+        X = cands.X if cands.X is not None else pool.X[cand]
+        XL: Any = X[hint_idx]
+        before: Any = cands.X_labeled
+        if before is not None and before.shape[0]:
+            both_sparse = bool(sp.issparse(XL)) and bool(sp.issparse(before))
+            XL = (
+                sp.vstack([before, XL]).tocsr()
+                if both_sparse
+                else np.vstack([np.asarray(before), np.asarray(XL)])
+            )
+        sub = dataclasses.replace(
+            cands,
+            proba=None if cands.proba is None else cands.proba[rest],
+            X=X[rest],
+            X_labeled=XL,
+            groups=None if cands.groups is None else cands.groups[rest],
+            committee=None,
+            vectors=None,
+            vectors_labeled=None,
+            texts=None,
+        )
+        sel = info.func(sub, n_rest, rng)
+        positions.extend(rest[sel.positions].tolist())
+        scores.extend(float(x) for x in sel.scores)
+        reasons.extend(sel.reasons)
+    return Selection(
+        positions=np.asarray(positions, dtype=np.intp),
+        scores=np.asarray(scores, dtype=np.float64),
+        reasons=tuple(reasons),
+        strategy=info.name,
     )
 
 

@@ -133,6 +133,8 @@ class RoundClosed:
     timings: dict[str, float]
     warnings: list[str]
     ts: str = field(default_factory=now_iso)
+    #: failure-mode guards read at the close (``jupyter_al._guards.Guard.to_dict()``)
+    guards: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +158,120 @@ class Resumed:
     ts: str = field(default_factory=now_iso)
 
 
+# ---------------------------------------------------------------- team review (Argilla, #4)
+@dataclass(frozen=True, slots=True)
+class LabelDecided:
+    """Several people labeled one item: the majority's label wins (None for a tie).
+
+    Each person's label stays in the log as its own ``Labeled`` event (``source``); this
+    event only says which label counts. ``status`` is ``"unanimous"``, ``"majority"`` (a
+    disagreement, flagged for adjudication) or ``"tie"`` (no label, flagged).
+    """
+
+    type: ClassVar[str] = "label_decided"
+    round: int
+    item_id: ItemId
+    label: str | list[str] | None
+    status: str
+    votes: list[list[Any]]
+    source: str = "argilla"
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class ArgillaSent:
+    """Records were created or updated in an Argilla dataset (no credential is logged)."""
+
+    type: ClassVar[str] = "argilla_sent"
+    dataset: str
+    workspace: str
+    dataset_id: str
+    url: str
+    round: int
+    item_ids: list[ItemId]
+    model_version: str | None
+    created: bool
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class ArgillaFailed:
+    """Sending (``item_ids``) or pulling failed; the next call retries it."""
+
+    type: ClassVar[str] = "argilla_failed"
+    operation: str
+    dataset: str
+    workspace: str | None
+    round: int
+    item_ids: list[ItemId]
+    error: str
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class ArgillaRefused:
+    """An answer outside the session's schema, kept here for review instead of merged."""
+
+    type: ClassVar[str] = "argilla_refused"
+    dataset: str
+    record_id: str
+    annotator: str
+    value: Any
+    reason: str
+    round: int
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class ArgillaPulled:
+    """Answers were pulled from an Argilla dataset and merged (a summary)."""
+
+    type: ClassVar[str] = "argilla_pulled"
+    dataset: str
+    workspace: str
+    dataset_id: str
+    round: int | None
+    n_records: int
+    merged: int
+    skipped: int
+    refused: int
+    disagreements: list[ItemId]
+    agreement: list[dict[str, Any]]
+    ts: str = field(default_factory=now_iso)
+
+
 Event: TypeAlias = (
-    Configured | BatchSelected | Labeled | Skipped | Undone | RoundClosed | Stopped | Resumed
+    Configured
+    | BatchSelected
+    | Labeled
+    | Skipped
+    | Undone
+    | RoundClosed
+    | Stopped
+    | Resumed
+    | LabelDecided
+    | ArgillaSent
+    | ArgillaFailed
+    | ArgillaRefused
+    | ArgillaPulled
 )
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (Configured, BatchSelected, Labeled, Skipped, Undone, RoundClosed, Stopped, Resumed)
+    for cls in (
+        Configured,
+        BatchSelected,
+        Labeled,
+        Skipped,
+        Undone,
+        RoundClosed,
+        Stopped,
+        Resumed,
+        LabelDecided,
+        ArgillaSent,
+        ArgillaFailed,
+        ArgillaRefused,
+        ArgillaPulled,
+    )
 }
 
 
@@ -210,6 +320,53 @@ class LabelRecord:
 
 
 @dataclass(slots=True)
+class ArgillaState:
+    """What the log says about team review in Argilla (folded by :class:`RunState`)."""
+
+    # (workspace, dataset) -> the server's dataset id records were last sent to
+    datasets: dict[tuple[str, str], str] = field(default_factory=dict)
+    # the last dataset sent to or pulled from: (dataset, workspace, url)
+    last: tuple[str, str, str] | None = None
+    # dataset -> item ids whose sending failed, in order; retried by the next send
+    pending_send: dict[str, list[ItemId]] = field(default_factory=dict)
+    # datasets whose last pull failed; the next pull retries
+    pending_pull: set[str] = field(default_factory=set)
+    # item -> the round it was last sent in
+    sent: dict[ItemId, int] = field(default_factory=dict)
+    # item -> annotator -> (status "submitted" | "discarded", label or None, ts)
+    votes: dict[ItemId, dict[str, tuple[str, Label | None, str]]] = field(default_factory=dict)
+    # ties and disagreements waiting for a person to adjudicate
+    flagged: dict[ItemId, LabelDecided] = field(default_factory=dict)
+    refused: list[ArgillaRefused] = field(default_factory=list)
+    pulls: list[ArgillaPulled] = field(default_factory=list)
+    failures: list[ArgillaFailed] = field(default_factory=list)
+
+    def apply(self, event: ArgillaSent | ArgillaFailed | ArgillaRefused | ArgillaPulled) -> None:
+        """Fold one Argilla event."""
+        if isinstance(event, ArgillaSent):
+            self.datasets[event.workspace, event.dataset] = event.dataset_id
+            self.last = (event.dataset, event.workspace, event.url)
+            done = set(event.item_ids)
+            left = [i for i in self.pending_send.get(event.dataset, []) if i not in done]
+            self.pending_send[event.dataset] = left
+            for item_id in event.item_ids:
+                self.sent[item_id] = event.round
+        elif isinstance(event, ArgillaFailed):
+            self.failures.append(event)
+            if event.operation == "send":
+                queue = self.pending_send.setdefault(event.dataset, [])
+                queue.extend(i for i in event.item_ids if i not in set(queue))
+            else:
+                self.pending_pull.add(event.dataset)
+        elif isinstance(event, ArgillaRefused):
+            self.refused.append(event)
+        else:
+            self.pulls.append(event)
+            self.pending_pull.discard(event.dataset)
+            self.last = (event.dataset, event.workspace, self.last[2] if self.last else "")
+
+
+@dataclass(slots=True)
 class RunState:
     """What the log says, folded. Mutable only through :meth:`apply`."""
 
@@ -232,6 +389,7 @@ class RunState:
     undone_seqs: set[int] = field(default_factory=set)
     # (round, seq, event) of label and skip events that were not undone, for the per-round files
     round_log: dict[int, list[tuple[int, Labeled | Skipped]]] = field(default_factory=dict)
+    argilla: ArgillaState = field(default_factory=ArgillaState)
 
     def labels(self, split: Split = "pool") -> dict[ItemId, LabelRecord]:
         """Return the effective label of each item of ``split`` (last label event wins)."""
@@ -269,7 +427,20 @@ class RunState:
             self.undo_stack.append((seq, event.item_id, "labeled"))
             self.per_annotator[event.annotator] = self.per_annotator.get(event.annotator, 0) + 1
             self.round_log.setdefault(event.round, []).append((seq, event))
+            if event.source == "argilla":
+                votes = self.argilla.votes.setdefault(event.item_id, {})
+                votes[event.annotator] = ("submitted", rec.label, event.ts)
+            else:  # a person's own label adjudicates a flagged item
+                self.argilla.flagged.pop(event.item_id, None)
         elif isinstance(event, Skipped):
+            if event.reason == "discarded":  # an Argilla annotator discarded the record
+                votes = self.argilla.votes.setdefault(event.item_id, {})
+                votes[event.annotator] = ("discarded", None, event.ts)
+                if self.history.get(event.item_id):
+                    # another annotator's label counts: the discard is kept as a vote only
+                    self.undo_stack.append((seq, event.item_id, "skipped"))
+                    self.round_log.setdefault(event.round, []).append((seq, event))
+                    return
             self.skipped[event.item_id] = (event.round, event.annotator, event.reason)
             self.undo_stack.append((seq, event.item_id, "skipped"))
             self.round_log.setdefault(event.round, []).append((seq, event))
@@ -282,8 +453,40 @@ class RunState:
         elif isinstance(event, Stopped):
             self.stopped = event
             self.batch_open = False
+        elif isinstance(event, LabelDecided):
+            self._decide(seq, event)
+        elif isinstance(event, ArgillaSent | ArgillaFailed | ArgillaRefused | ArgillaPulled):
+            self.argilla.apply(event)
         else:
             self.resumes.append(event)
+
+    def _decide(self, seq: int, event: LabelDecided) -> None:
+        """Make the majority's label the item's label (a tie leaves the item unlabeled)."""
+        own = (event.source, f"{event.source}:")
+        kept = [
+            r
+            for r in self.history.get(event.item_id, [])
+            if r.source != own[0] and not r.source.startswith(own[1])
+        ]
+        if event.label is not None:
+            label = label_from_json(event.label)
+            voters = [str(a) for a, v in event.votes if label_from_json(v) == label]
+            kept.append(
+                LabelRecord(
+                    label=label,
+                    round=event.round,
+                    annotator="+".join(voters),
+                    source=f"{event.source}:{event.status}",
+                    ts=event.ts,
+                    seq=seq,
+                    split="pool",
+                )
+            )
+        self.history[event.item_id] = kept
+        if event.status == "unanimous":
+            self.argilla.flagged.pop(event.item_id, None)
+        else:
+            self.argilla.flagged[event.item_id] = event
 
     def _undo(self, event: Undone) -> None:
         self.undone_seqs.add(event.target_seq)

@@ -124,6 +124,7 @@ def results_frame(state: RunState) -> pd.DataFrame:
             if name not in metric_names:
                 metric_names.append(name)
     rows = []
+    guard_names: list[str] = []
     for r in state.rounds:
         batch = state.batches.get(r.round)
         sel_t = batch.timings if batch is not None else {}
@@ -146,8 +147,19 @@ def results_frame(state: RunState) -> pd.DataFrame:
         }
         for name in metric_names:
             row[f"metric:{name}"] = r.metrics.get(name, math.nan)
+        row["guards_tripped"] = ",".join(g["name"] for g in r.guards if g.get("tripped"))
+        for g in r.guards:
+            if g["name"] not in guard_names:
+                guard_names.append(g["name"])
+            value = g.get("value")
+            row[f"guard:{g['name']}"] = math.nan if value is None else value
         rows.append(row)
-    columns = RESULT_COLUMNS + [f"metric:{n}" for n in metric_names]
+    columns = (
+        RESULT_COLUMNS
+        + [f"metric:{n}" for n in metric_names]
+        + ["guards_tripped"]
+        + [f"guard:{n}" for n in guard_names]
+    )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -163,6 +175,13 @@ def _distribution(counts: Mapping[str, int]) -> str:
         return "none yet"
     parts = [f"{k} {v} ({100 * v / total:.0f}%)" for k, v in counts.items()]
     return ", ".join(parts)
+
+
+def _guard_reading(g: Mapping[str, Any]) -> str:
+    value = g.get("value")
+    shown = "n/a" if value is None else f"{value:.3g}"
+    flag = " TRIPPED" if g.get("tripped") else ""
+    return f"{g['name']} {shown} / {g['threshold']:.3g}{flag}"
 
 
 def notes_text(state: RunState, context: Mapping[str, Any]) -> str:
@@ -226,6 +245,9 @@ def notes_text(state: RunState, context: Mapping[str, Any]) -> str:
                 out.append(f"- no label yet for {len(missing)} of {len(counts)} classes")
         for warning in r.warnings:
             out.append(f"- warning: {warning}")
+        if r.guards:
+            readings = "; ".join(_guard_reading(g) for g in r.guards)
+            out.append(f"- guards (value / threshold): {readings}")
         prev = r
     if state.stopped is not None:
         out += ["", "## Stopped", "", f"- {state.stopped.reason} (rule: {state.stopped.rule})"]

@@ -26,7 +26,8 @@ from jupyter_al._data import (
     require_columns,
     to_item_id,
 )
-from jupyter_al._engine import Pool
+from jupyter_al._dedup import exact_groups, find_duplicates
+from jupyter_al._engine import Pool, shown_strings
 from jupyter_al._model import Featurizer, default_model
 from jupyter_al._store import write_atomic
 from jupyter_al.exceptions import ConfigError
@@ -321,8 +322,93 @@ def prepare(
         strategy=info,
         seed_strategy=seed_info,
         metric=metric,
+        holdout_texts=shown_strings(hframe, config) if hframe is not None else None,
     )
     return Prepared(pool=pool, excluded=excluded, warnings=warnings, holdout_duplicates=dupes)
+
+
+def encoder_name(encoder: Any) -> str:
+    """Return how ``Config.encoder`` records an ``encoder=`` argument.
+
+    ``"tfidf"`` and encoder specs are kept as given (and checked); an encoder object or a
+    function becomes ``"custom:<its name>"`` (it must be passed again to resume or replay).
+    """
+    from jupyter_al.embeddings import resolve_encoder
+
+    if encoder is None or (isinstance(encoder, str) and encoder.strip().lower() == "tfidf"):
+        return "tfidf"
+    if isinstance(encoder, str):
+        resolve_encoder(encoder)  # a bad spec fails here, naming the accepted forms
+        return encoder.strip()
+    resolved = resolve_encoder(encoder)
+    if resolved is None:
+        return "tfidf"
+    return f"custom:{resolved.name or type(encoder).__name__}"
+
+
+def attach_groups(pool: Pool, *, cache_dir: Path | None, pool_digest: str) -> None:
+    """Give the pool its near-duplicate groups, cached in ``cache_dir`` by the pool's digest.
+
+    Text pools: exact groups by normalised text and near groups by loose text and character
+    n-gram cosine (:func:`jupyter_al._dedup.find_duplicates`); numeric pools: identical rows.
+    A damaged cache file is recomputed.
+    """
+    kind = "near" if pool.config.text is not None else "rows"
+    path = None if cache_dir is None else cache_dir / f"groups-{kind}-{pool_digest[:32]}.npy"
+    n = len(pool.ids)
+    if path is not None and path.exists():
+        try:
+            cached = np.load(path, allow_pickle=False)
+            if cached.shape == (n,) and cached.dtype.kind == "i":
+                pool.groups = cached.astype(np.intp)
+                return
+        except (OSError, ValueError):
+            pass  # unreadable: recompute and replace
+    strings = shown_strings(pool.frame, pool.config)
+    groups = find_duplicates(strings).near if kind == "near" else exact_groups(strings)
+    pool.groups = np.asarray(groups, dtype=np.intp)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".tmp.npy")
+        np.save(tmp, pool.groups, allow_pickle=False)
+        tmp.replace(path)
+
+
+def attach_vectors(pool: Pool, encoder: Any, *, cache_dir: Path | None, pool_digest: str) -> None:
+    """Give the pool its representation for diversity and density (``Config.encoder``).
+
+    TF-IDF needs nothing (the strategies fall back to the features). An encoder's embeddings
+    are computed once and cached in ``cache_dir`` by the pool's digest. Near-duplicate groups
+    are attached too (:func:`attach_groups`).
+
+    Raises
+    ------
+    ConfigError
+        An encoder for numeric features; a run made with the user's own encoder resumed or
+        replayed without passing it again.
+    """
+    from jupyter_al.embeddings import pool_embeddings, resolve_encoder
+
+    attach_groups(pool, cache_dir=cache_dir, pool_digest=pool_digest)
+    name = pool.config.encoder
+    if name == "tfidf":
+        return
+    if pool.config.text is None:
+        raise ConfigError(
+            f"encoder={name!r} needs a text column: numeric features are their own representation"
+        )
+    if name.startswith("custom:"):
+        if encoder is None or isinstance(encoder, str):
+            raise ConfigError(
+                f"this run used your own encoder ({name[7:]}); pass encoder= with the same one"
+            )
+        resolved = resolve_encoder(encoder)
+    else:
+        resolved = resolve_encoder(name)
+    if resolved is None:
+        return
+    texts = pool.frame[pool.config.text].astype(str).tolist()
+    pool.vectors = pool_embeddings(texts, resolved, pool_digest=pool_digest, cache_dir=cache_dir)
 
 
 def default_store() -> Path:

@@ -101,6 +101,7 @@ def replay(
     *,
     model: Any = None,
     strategy: str | Strategy | None = None,
+    encoder: Any = None,
     check: bool = True,
 ) -> ReplayReport:
     """Re-derive every round of a run from its log and the data, and compare.
@@ -115,8 +116,8 @@ def replay(
         The run folder.
     data : DataFrame or path
         The data the run was started on (checked by digest).
-    model, strategy : optional
-        Needed only when the run used your own estimator or strategy function.
+    model, strategy, encoder : optional
+        Needed only when the run used your own estimator, strategy function or encoder.
     check : bool
         Raise on the first report with mismatches (default); with False, return it.
 
@@ -133,7 +134,7 @@ def replay(
     folder = Path(store)
     contents = read_log(folder)
     events = [event_from_dict(d) for d in contents.events]
-    _, pool, _ = _rebuild(folder, events, data, model=model, strategy=strategy)
+    _, pool, _ = _rebuild(folder, events, data, model=model, strategy=strategy, encoder=encoder)
     state = RunState()
     fitted: Fitted | None = None
     fit_labels: dict[ItemId, Label] | None = None

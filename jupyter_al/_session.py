@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
 import math
@@ -45,10 +46,13 @@ from jupyter_al._events import (
     label_to_json,
 )
 from jupyter_al._exports import write_all, write_round_files, write_selection
+from jupyter_al._guards import evaluate_guards
 from jupyter_al._pool import (
     HOLDOUT_FILE,
+    attach_vectors,
     default_store,
     digest_columns,
+    encoder_name,
     infer_labels,
     load_saved_holdout,
     pool_digest,
@@ -57,6 +61,9 @@ from jupyter_al._pool import (
 )
 from jupyter_al._store import EventLog
 from jupyter_al.exceptions import (
+    ArgillaDatasetMissingError,
+    ArgillaError,
+    ArgillaSchemaError,
     ConfigError,
     LabelError,
     ReplayMismatchError,
@@ -71,6 +78,7 @@ if TYPE_CHECKING:
 
     from jupyter_al._types import ItemId, Task
     from jupyter_al._widget import LabelingWidget
+    from jupyter_al.argilla import Agreement, PullSummary, SendSummary, Vote
     from jupyter_al.strategies import Strategy
 
 __all__ = ["RoundResult", "Session"]
@@ -153,6 +161,17 @@ class Session:
         Guidelines per label, shown next to the label buttons in the widget.
     image_shape : (int, int), optional
         (height, width) when ``features`` are the pixels of an image: the widget shows images.
+    guards : {"all", "fast", "off"}, default "all"
+        Failure-mode guards read every round (``"fast"`` skips the cross-validated
+        suspicious-labels check).
+    encoder : str or callable, default "tfidf"
+        The representation diversity-aware and density-weighted strategies work on: the
+        model's TF-IDF features, an encoder spec (``"sentence-transformers:<name or path>"``,
+        ``"model2vec:<path>"``) or an encoder object / ``f(list[str]) -> array`` (pass it again
+        to ``resume``). Embeddings are computed once per pool and cached in the run folder.
+    keywords : mapping of str to list of str, optional
+        Keywords per label for the cold-start seed: a label with no label yet gets an item
+        holding one of its keywords (else the item closest to its name and description).
 
     Examples
     --------
@@ -201,6 +220,9 @@ class Session:
         llm_judge: bool = False,
         label_descriptions: Mapping[str, str] | None = None,
         image_shape: tuple[int, int] | None = None,
+        guards: str = "all",
+        encoder: Any = "tfidf",
+        keywords: Mapping[str, Sequence[str]] | None = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -236,6 +258,9 @@ class Session:
             "llm_judge": llm_judge,
             "label_descriptions": label_descriptions,
             "image_shape": image_shape,
+            "guards": guards,
+            "encoder": encoder,
+            "keywords": keywords,
         }
         if data is None or (config is None and text is None and features is None):
             # an incomplete configuration: the widget shows the interview, pre-filled
@@ -270,6 +295,9 @@ class Session:
         llm_judge: bool,
         label_descriptions: Mapping[str, str] | None,
         image_shape: tuple[int, int] | None,
+        guards: str = "all",
+        encoder: Any = "tfidf",
+        keywords: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """Validate everything, build the pool, open the run folder and log the start."""
         frame = load_frame(data, argument="data")
@@ -338,6 +366,9 @@ class Session:
                     (str(k), str(v)) for k, v in (label_descriptions or {}).items()
                 ),
                 "image_shape": tuple(image_shape) if image_shape is not None else None,
+                "guards": guards,
+                "encoder": encoder_name(encoder),
+                "seed_keywords": _keyword_pairs(keywords),
             }
             if isinstance(features, str):
                 raise ConfigError(
@@ -386,6 +417,9 @@ class Session:
         folder = Path(store) if store is not None else default_store()
         self._log = EventLog(folder, create=True, header_extra={"jupyter_al": _version()})
         try:
+            attach_vectors(
+                prep.pool, encoder, cache_dir=folder / "cache", pool_digest=pool_digest(frame, cfg)
+            )
             if saved_holdout is not None:
                 save_holdout(folder, saved_holdout)
             configured = Configured(
@@ -572,6 +606,7 @@ class Session:
         model: Any = None,
         strategy: str | Strategy | None = None,
         annotator: str | None = None,
+        encoder: Any = None,
     ) -> Session:
         """Continue a run where it stopped (after a kernel restart or a crash).
 
@@ -598,7 +633,9 @@ class Session:
             self._log = log
             self._annotator = annotator or "annotator"
             self._widget = None
-            frame, pool, state = _rebuild(log.folder, events, data, model=model, strategy=strategy)
+            frame, pool, state = _rebuild(
+                log.folder, events, data, model=model, strategy=strategy, encoder=encoder
+            )
             self._init_common(frame, pool, state, [])
             damage = log.contents.damage
             self._append(Resumed(round=state.round, damage=damage.describe() if damage else None))
@@ -870,6 +907,29 @@ class Session:
 
         return results_frame(self._state)
 
+    def guards(self) -> pd.DataFrame:
+        """Return the failure-mode guards of every closed round, one row per guard and round.
+
+        Columns: ``round, name, value, threshold, tripped, message``. A guard trips when its
+        value exceeds its threshold; tripped guards are also in ``warnings``, ``notes.md``,
+        ``results.tsv`` (``guard:<name>`` columns) and the widget's checks panel.
+        """
+        rows = [
+            {"round": r.round, **{k: g.get(k) for k in _GUARD_COLUMNS[1:]}}
+            for r in self._state.rounds
+            for g in r.guards
+        ]
+        return pd.DataFrame(rows, columns=list(_GUARD_COLUMNS))
+
+    def last_guards(self) -> list[dict[str, Any]]:
+        """Return the guards of the last closed round (JSON-safe, with their round)."""
+        if not self._state.rounds:
+            return []
+        last = self._state.rounds[-1]
+        return [
+            {k: g.get(k) for k in _GUARD_COLUMNS[1:]} | {"round": last.round} for g in last.guards
+        ]
+
     @property
     def model_(self) -> Any:
         """The model fitted at the last closed round.
@@ -985,6 +1045,577 @@ class Session:
             f"<Session {self.session_id} {self.config.task} {len(self._pool.ids)} pool items, "
             f"{self._state.n_human_labels} human labels, {status}, store={str(self.store)!r}>"
         )
+
+    # ------------------------------------------------------------------ Argilla (issue #4)
+    # Team review: send batches to an Argilla dataset, pull the answers back as labels. The
+    # settings, records, votes and agreement are pure functions in jupyter_al.argilla; these
+    # methods gather what the session knows, call the server, and log what came of it.
+    # Credentials stay in memory (self._argilla_auth): never logged, never written.
+
+    def to_argilla(
+        self,
+        dataset: str,
+        *,
+        workspace: str | None = None,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        min_submitted: int = 1,
+        item_ids: Sequence[Any] | None = None,
+        vectors: Mapping[Any, Sequence[float]] | None = None,
+        recreate: bool = False,
+    ) -> SendSummary:
+        """Send the open batch (or ``item_ids``) to an Argilla dataset for team review.
+
+        The dataset is created when missing, with settings from the session: a field for what
+        is shown, a label or multi-label question ``"label"`` with the schema, the label
+        descriptions as guidelines, metadata (round, strategy, selection reason, uncertainty,
+        model prediction, session id) and ``TaskDistribution(min_submitted)``. Records are
+        keyed by item id, so sending again updates them (no duplicates, answers kept) and
+        refreshes the suggestions with the current model. Items whose sending failed earlier
+        are sent again too.
+
+        Parameters
+        ----------
+        dataset : str
+            The dataset's name on the server.
+        workspace : str, optional
+            Default: the first workspace of the user (one named ``jupyter_al`` when none).
+        api_url, api_key : str, optional
+            Default: ``ARGILLA_API_URL`` / ``ARGILLA_API_KEY``. Owner or admin key.
+        min_submitted : int
+            Answers needed before a record counts as completed (several annotators: 2+).
+        item_ids : sequence, optional
+            Pool items to send instead of the open batch.
+        vectors : mapping of item id to a sequence of floats, optional
+            One embedding per item sent (for Argilla's similarity search).
+        recreate : bool
+            Create the dataset again when it was deleted on the server.
+
+        Returns
+        -------
+        SendSummary
+
+        Raises
+        ------
+        ArgillaError
+            Naming the step that failed; what was not sent is logged and sent next time.
+        """
+        from jupyter_al import argilla as ag
+        from jupyter_al._events import ArgillaFailed, ArgillaSent
+
+        self._check_argilla_open()
+        url, key = ag.resolve_credentials(api_url, api_key)
+        self._argilla_auth = (url, key)
+        state = self._state.argilla
+        ids = self._argilla_ids(item_ids)
+        retried = [i for i in state.pending_send.get(dataset, []) if i not in set(ids)]
+        ids_all = ids + retried
+        vecs = {str(to_item_id(k)): list(v) for k, v in (vectors or {}).items()}
+        dims = {len(v) for v in vecs.values()}
+        if len(dims) > 1:
+            raise ConfigError(f"vectors must all have the same length, got lengths {sorted(dims)}")
+        spec = ag.dataset_spec(
+            self.config,
+            dataset=dataset,
+            workspace=workspace,
+            min_submitted=min_submitted,
+            vector_dims=dims.pop() if dims else None,
+        )
+        gateway = ag.ArgillaGateway(url, key)
+        ws = workspace
+        try:
+            ws = gateway.workspace(workspace)
+            ds, created = self._argilla_dataset(gateway, spec, ws, recreate=recreate)
+            rows, model_version = self._argilla_rows(ids_all)
+            payloads = ag.record_payloads(
+                rows, spec, session_id=self.session_id, model_version=model_version, vectors=vecs
+            )
+            gateway.upsert(ds, payloads)
+        except ArgillaError as exc:
+            self._append(
+                ArgillaFailed(
+                    operation="send",
+                    dataset=dataset,
+                    workspace=ws,
+                    round=self._state.round,
+                    item_ids=ids_all,
+                    error=str(exc),
+                )
+            )
+            raise
+        finally:
+            gateway.close()
+        self._append(
+            ArgillaSent(
+                dataset=dataset,
+                workspace=ws,
+                dataset_id=str(ds.id),
+                url=ag.public_url(url),
+                round=self._state.round,
+                item_ids=ids_all,
+                model_version=model_version,
+                created=created,
+            )
+        )
+        return ag.SendSummary(
+            dataset=dataset,
+            workspace=ws,
+            dataset_id=str(ds.id),
+            url=gateway.link(ds),
+            n_sent=len(ids_all),
+            created=created,
+            retried=tuple(retried),
+        )
+
+    def from_argilla(
+        self,
+        dataset: str | None = None,
+        *,
+        workspace: str | None = None,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        round: int | None = None,  # noqa: A002  # why: the issue's name; shadowing is local
+    ) -> PullSummary:
+        """Pull the answers of this session's records from Argilla and merge them as labels.
+
+        Each submitted answer becomes a ``Labeled`` event (annotator: the Argilla user name,
+        source ``"argilla"``, the record's round, the answer's time); a discarded record is a
+        skip. When several people answered one record every vote stays in the log and the
+        majority decides (``LabelDecided``); ties and disagreements are flagged for
+        adjudication (:attr:`argilla_review`). An answer outside the schema is refused and
+        kept for review. Pulling again merges only what changed on the server.
+
+        Parameters
+        ----------
+        dataset : str, optional
+            Default: the dataset the session last sent to.
+        workspace, api_url, api_key : str, optional
+            As for :meth:`to_argilla`.
+        round : int, optional
+            Only the records sent in this round.
+
+        Returns
+        -------
+        PullSummary
+            merged, skipped, refused, disagreements, and agreement per round (Cohen's kappa
+            for two annotators, Krippendorff's alpha for more).
+
+        Raises
+        ------
+        ArgillaError
+            Naming the step that failed (the failure is logged; labels merged before are safe).
+        """
+        from jupyter_al import argilla as ag
+        from jupyter_al._events import ArgillaFailed
+
+        self._check_argilla_open()
+        state = self._state.argilla
+        if dataset is None:
+            if state.last is None:
+                raise ConfigError(
+                    "dataset is needed: this session has not sent anything to Argilla yet"
+                )
+            dataset = state.last[0]
+            workspace = workspace or state.last[1]
+        url, key = ag.resolve_credentials(api_url, api_key)
+        self._argilla_auth = (url, key)
+        spec = ag.dataset_spec(self.config, dataset=dataset, workspace=workspace, min_submitted=1)
+        gateway = ag.ArgillaGateway(url, key)
+        ws = workspace or self._argilla_workspace(dataset)
+        try:
+            ws = gateway.workspace(ws)
+            ds = gateway.find_dataset(dataset, ws)
+            known = state.datasets.get((ws, dataset))
+            if ds is None or (known is not None and str(ds.id) != known):
+                unpulled = [i for i, r in state.sent.items() if i not in state.votes]
+                raise ArgillaDatasetMissingError(
+                    f"Argilla at {ag.public_url(url)}: dataset {ws}/{dataset} "
+                    + ("is not on the server" if ds is None else "was replaced on the server")
+                    + f" (this session sent to id {known}); the answers to {len(unpulled)} sent "
+                    "items not pulled yet went with it. Labels pulled before are in the log; "
+                    "send the items again with to_argilla(..., recreate=True)"
+                )
+            problems = ag.schema_problems(spec, gateway.server_schema(ds), sending=False)
+            if problems:
+                raise ArgillaSchemaError(
+                    f"Argilla at {ag.public_url(url)}: dataset {ws}/{dataset} changed on the "
+                    f"server: {'; '.join(problems)}; its answers cannot be read as labels"
+                )
+            records = gateway.records(ds)
+            usernames = gateway.usernames()
+        except ArgillaError as exc:
+            self._append(
+                ArgillaFailed(
+                    operation="pull",
+                    dataset=dataset,
+                    workspace=ws,
+                    round=self._state.round,
+                    item_ids=[],
+                    error=str(exc),
+                )
+            )
+            raise
+        finally:
+            gateway.close()
+        ours = [
+            r
+            for r in records
+            if (r.get("metadata") or {}).get("session_id") == self.session_id
+            and (round is None or (r.get("metadata") or {}).get("round") == round)
+        ]
+        return self._merge_argilla(
+            ag.votes_from_records(ours, usernames),
+            dataset=dataset,
+            ws=ws,
+            dataset_id=str(ds.id),
+            round_filter=round,
+            n_records=len(ours),
+        )
+
+    @property
+    def argilla_review(self) -> pd.DataFrame:
+        """What waits for a person: ties and disagreements to adjudicate, refused answers.
+
+        One row per item or answer: ``kind`` (``"tie"``, ``"majority"``, ``"refused"``),
+        ``item_id``, ``round``, ``label`` (the majority's, if any), ``votes`` or the refused
+        ``value``, ``annotator`` and ``reason``.
+        """
+        state = self._state.argilla
+        rows: list[dict[str, Any]] = [
+            {
+                "kind": d.status,
+                "item_id": d.item_id,
+                "round": d.round,
+                "label": d.label,
+                "votes": {str(a): v for a, v in d.votes},
+                "annotator": None,
+                "reason": "tie: no majority" if d.label is None else "the annotators disagree",
+            }
+            for d in state.flagged.values()
+        ]
+        rows += [
+            {
+                "kind": "refused",
+                "item_id": r.record_id,
+                "round": r.round,
+                "label": None,
+                "votes": r.value,
+                "annotator": r.annotator,
+                "reason": r.reason,
+            }
+            for r in state.refused
+        ]
+        cols = ["kind", "item_id", "round", "label", "votes", "annotator", "reason"]
+        return pd.DataFrame(rows, columns=cols)
+
+    @property
+    def argilla_votes(self) -> pd.DataFrame:
+        """Every Argilla answer merged: item_id, annotator, status, label and ts."""
+        rows = [
+            {"item_id": i, "annotator": a, "status": s, "label": lab, "ts": ts}
+            for i, per in self._state.argilla.votes.items()
+            for a, (s, lab, ts) in per.items()
+        ]
+        return pd.DataFrame(rows, columns=["item_id", "annotator", "status", "label", "ts"])
+
+    @property
+    def argilla_status(self) -> dict[str, Any]:
+        """The Argilla side at a glance (what the widget shows); never holds a credential."""
+        state = self._state.argilla
+        if state.last is None:
+            return {}
+        dataset, ws, url = state.last
+        dataset_id = state.datasets.get((ws, dataset))
+        return {
+            "dataset": dataset,
+            "workspace": ws,
+            "link": f"{url}/dataset/{dataset_id}/annotation-mode" if dataset_id and url else "",
+            "n_sent": sum(1 for _ in state.sent),
+            "pending_send": len(state.pending_send.get(dataset, [])),
+            "pending_pull": dataset in state.pending_pull,
+            "flagged": len(state.flagged),
+            "refused": len(state.refused),
+            "last_error": state.failures[-1].error if state.failures else "",
+        }
+
+    def argilla_progress(
+        self, *, api_url: str | None = None, api_key: str | None = None
+    ) -> dict[str, Any]:
+        """Return the last dataset's progress: total, completed, pending, per annotator."""
+        from jupyter_al import argilla as ag
+
+        status = self.argilla_status
+        if not status:
+            raise ConfigError("nothing was sent to Argilla yet: call to_argilla(dataset) first")
+        url, key = (
+            self._argilla_auth
+            if api_url is None and api_key is None and getattr(self, "_argilla_auth", None)
+            else ag.resolve_credentials(api_url, api_key)
+        )
+        gateway = ag.ArgillaGateway(url, key, retries=1)
+        try:
+            ds = gateway.find_dataset(status["dataset"], status["workspace"])
+            if ds is None:
+                raise ArgillaDatasetMissingError(
+                    f"Argilla at {ag.public_url(url)}: dataset {status['workspace']}/"
+                    f"{status['dataset']} is not on the server"
+                )
+            return gateway.progress(ds)
+        finally:
+            gateway.close()
+
+    def _check_argilla_open(self) -> None:
+        if not self.is_configured:
+            self._check_open()
+        if self._log.closed:
+            raise SessionStoppedError(
+                f"the session is closed; reopen it with Session.resume({str(self.store)!r}, data)"
+            )
+
+    def _argilla_workspace(self, dataset: str) -> str | None:
+        known = [ws for ws, name in self._state.argilla.datasets if name == dataset]
+        return known[-1] if known else None
+
+    def _argilla_ids(self, item_ids: Sequence[Any] | None) -> list[ItemId]:
+        if item_ids is None:
+            batch = self._state.batch
+            if batch is None or not self._state.batch_open:
+                raise ConfigError(
+                    "no open batch to send: call next_batch() first, or pass item_ids=[...]"
+                )
+            return list(batch.item_ids)
+        if isinstance(item_ids, str):
+            raise ConfigError(f"item_ids must be a list of item ids, got the str {item_ids!r}")
+        out: list[ItemId] = []
+        for raw in item_ids:
+            key, split = self._resolve_item(raw)
+            if split != "pool":
+                raise LabelError(f"item_ids: {key!r} is held out; only pool items can be sent")
+            if key not in out:
+                out.append(key)
+        return out
+
+    def _argilla_dataset(
+        self, gateway: Any, spec: Any, ws: str, *, recreate: bool
+    ) -> tuple[Any, bool]:
+        """Return the server's dataset (created when missing) after checking its settings."""
+        from jupyter_al import argilla as ag
+
+        known = self._state.argilla.datasets.get((ws, spec.name))
+        ds = gateway.find_dataset(spec.name, ws)
+        where = f"Argilla at {ag.public_url(gateway.url)}: dataset {ws}/{spec.name}"
+        if ds is None:
+            if known is not None and not recreate:
+                raise ArgillaDatasetMissingError(
+                    f"{where} (id {known}), which this session sent records to, is no longer "
+                    "on the server; answers not pulled yet went with it. Nothing was sent: "
+                    "pass recreate=True to create it again, or send to a new dataset"
+                )
+            return gateway.create_dataset(spec, ws), True
+        schema = gateway.server_schema(ds)
+        problems = ag.schema_problems(spec, schema, sending=True)
+        if problems:
+            raise ArgillaSchemaError(
+                f"{where} changed on the server: {'; '.join(problems)}. Nothing was sent: "
+                "restore the settings or send to a new dataset"
+            )
+        if known is not None and str(ds.id) != known and not recreate:
+            raise ArgillaDatasetMissingError(
+                f"{where} was deleted and created again on the server (id {ds.id}, this "
+                f"session sent to {known}). Nothing was sent: pass recreate=True to use the "
+                "new one"
+            )
+        lost = [name for name, _ in ag.METADATA if name not in schema["metadata"]]
+        if lost:
+            gateway.add_metadata(ds, lost)
+        return ds, False
+
+    def _argilla_rows(self, ids: list[ItemId]) -> tuple[list[dict[str, Any]], str | None]:
+        """Return what to send per item, with the current model's predictions."""
+        from jupyter_al._engine import _predictions, score
+
+        state = self._state
+        where: dict[ItemId, tuple[Any, int]] = {}
+        for batch in state.batches.values():
+            for k, item_id in enumerate(batch.item_ids):
+                where[item_id] = (batch, k)
+        with contextlib.suppress(NotFittedError):
+            self.model_  # noqa: B018  # why: refits the last round's model after a resume
+        fitted = self._fitted
+        preds: dict[ItemId, tuple[Any, float | None]] = {}
+        if fitted is not None and ids:
+            pos = self._pool.positions(ids)
+            order = np.argsort(pos, kind="stable")
+            proba = score(self._pool, fitted, pos[order]).astype(np.float64)
+            p, c = _predictions(self._pool, proba)
+            for k, j in enumerate(order):
+                preds[ids[int(j)]] = (p[k], c[k])
+        cols = [self.config.text] if self.config.text else list(self.config.features or ())
+        frame_rows = self._frame.loc[[self._frame_key(i) for i in ids], cols].to_numpy(dtype=object)
+        rows = []
+        for k, item_id in enumerate(ids):
+            batch, pos_in = where.get(item_id, (None, -1))
+            prediction, confidence = preds.get(item_id, (None, None))
+            rows.append(
+                {
+                    "id": item_id,
+                    "values": dict(zip(cols, frame_rows[k], strict=True)),
+                    "prediction": prediction,
+                    "confidence": confidence,
+                    "uncertainty": batch.scores[pos_in] if batch is not None else None,
+                    "strategy": batch.strategy if batch is not None else "manual",
+                    "reason": batch.reasons[pos_in] if batch is not None else "chosen by the user",
+                    "round": batch.round if batch is not None else state.round,
+                }
+            )
+        return rows, fitted.version if fitted is not None else None
+
+    def _merge_argilla(
+        self,
+        votes: list[Vote],
+        *,
+        dataset: str,
+        ws: str,
+        dataset_id: str,
+        round_filter: int | None,
+        n_records: int,
+    ) -> PullSummary:
+        """Log the votes that are new since the last pull, decide, and summarise."""
+        from jupyter_al import argilla as ag
+        from jupyter_al._events import ArgillaPulled, ArgillaRefused, LabelDecided
+
+        state = self._state.argilla
+        id_map = {str(i): i for i in state.sent}
+        seen_refused = {(r.record_id, r.annotator, repr(r.value)) for r in state.refused}
+        classes, task = self._pool.classes, self.config.task
+        touched: list[ItemId] = []
+        merged = skipped = 0
+        refused: list[dict[str, Any]] = []
+        for vote in sorted(votes, key=lambda v: (v.ts, v.record_id, v.annotator)):
+            item_id = id_map.get(vote.record_id)
+            round_ = vote.round if vote.round is not None else self._state.round
+            ts = vote.ts if "+" in vote.ts or not vote.ts else vote.ts + "+00:00"
+            label: Label | None = None
+            why: str | None = None
+            if item_id is None:
+                why = f"record {vote.record_id!r} was not sent by this session"
+            elif vote.status == "submitted":
+                label, why = ag.check_value(vote.value, classes, task)
+            if why is not None:
+                key = (vote.record_id, vote.annotator, repr(vote.value))
+                if key not in seen_refused:
+                    seen_refused.add(key)
+                    event = ArgillaRefused(
+                        dataset=dataset,
+                        record_id=vote.record_id,
+                        annotator=vote.annotator,
+                        value=vote.value,
+                        reason=f"answer of {vote.annotator} to record {vote.record_id} "
+                        f"refused: {why}; kept for review (session.argilla_review)",
+                        round=round_,
+                    )
+                    self._append(event)
+                    refused.append(
+                        {
+                            "record_id": vote.record_id,
+                            "annotator": vote.annotator,
+                            "value": vote.value,
+                            "reason": event.reason,
+                        }
+                    )
+                continue
+            assert item_id is not None
+            before = state.votes.get(item_id, {}).get(vote.annotator)
+            if before is not None and before[:2] == (vote.status, label):
+                continue
+            if vote.status == "submitted":
+                assert label is not None
+                self._append(
+                    Labeled(
+                        round=round_,
+                        item_id=item_id,
+                        label=label_to_json(label),
+                        annotator=vote.annotator,
+                        source="argilla",
+                        ts=ts,
+                    )
+                )
+                merged += 1
+            else:
+                self._append(
+                    Skipped(
+                        round=round_,
+                        item_id=item_id,
+                        annotator=vote.annotator,
+                        reason="discarded",
+                        ts=ts,
+                    )
+                )
+                skipped += 1
+            if item_id not in touched:
+                touched.append(item_id)
+        flagged: list[ItemId] = []
+        for item_id in touched:
+            submitted = [
+                (a, lab)
+                for a, (s, lab, _) in sorted(state.votes[item_id].items())
+                if s == "submitted" and lab is not None
+            ]
+            if len(submitted) < 2 and item_id not in state.flagged:
+                continue
+            if not submitted:
+                continue
+            decision = ag.decide([lab for _, lab in submitted], task)
+            self._append(
+                LabelDecided(
+                    round=state.sent.get(item_id, self._state.round),
+                    item_id=item_id,
+                    label=label_to_json(decision.label) if decision.label is not None else None,
+                    status=decision.status,
+                    votes=[[a, label_to_json(lab)] for a, lab in submitted],
+                )
+            )
+            if decision.flagged:
+                flagged.append(item_id)
+        agreements = self._argilla_agreement(round_filter)
+        if merged or skipped or refused or dataset in state.pending_pull:
+            self._append(
+                ArgillaPulled(
+                    dataset=dataset,
+                    workspace=ws,
+                    dataset_id=dataset_id,
+                    round=round_filter,
+                    n_records=n_records,
+                    merged=merged,
+                    skipped=skipped,
+                    refused=len(refused),
+                    disagreements=flagged,
+                    agreement=[a.to_dict() for a in agreements.values()],
+                )
+            )
+        return ag.PullSummary(
+            dataset=dataset,
+            n_records=n_records,
+            merged=merged,
+            skipped=skipped,
+            refused=tuple(refused),
+            disagreements=tuple(flagged),
+            agreement=agreements,
+        )
+
+    def _argilla_agreement(self, round_filter: int | None) -> dict[int, Agreement]:
+        from jupyter_al import argilla as ag
+
+        state = self._state.argilla
+        per_round: dict[int, dict[ItemId, dict[str, Label]]] = {}
+        for item_id, per in state.votes.items():
+            r = state.sent.get(item_id)
+            if r is None or (round_filter is not None and r != round_filter):
+                continue
+            answers = {a: lab for a, (s, lab, _) in per.items() if s == "submitted" and lab}
+            if answers:
+                per_round.setdefault(r, {})[item_id] = answers
+        return {r: ag.agreement(ratings, r) for r, ratings in sorted(per_round.items())}
 
     # ------------------------------------------------------------------ internals
     def _append(self, event: Event) -> None:
@@ -1163,8 +1794,14 @@ class Session:
         batch = state.batch if round_ > 0 else None
         entries = state.round_log.get(round_, [])
         in_batch = set(batch.item_ids) if batch is not None else set()
-        n_lab = sum(1 for _, e in entries if isinstance(e, Labeled) and e.item_id in in_batch)
-        n_skip = sum(1 for _, e in entries if isinstance(e, Skipped) and e.item_id in in_batch)
+        # distinct items: several people may label one item (team review, #4)
+        n_lab = len(
+            {e.item_id for _, e in entries if isinstance(e, Labeled) and e.item_id in in_batch}
+        )
+        n_skip = len(
+            {e.item_id for _, e in entries if isinstance(e, Skipped) and e.item_id in in_batch}
+            - {e.item_id for _, e in entries if isinstance(e, Labeled)}
+        )
         from jupyter_al._engine import candidate_positions
 
         if n_gold == 0 and self._pool.X_holdout is not None:
@@ -1174,6 +1811,16 @@ class Session:
                 f"{len(batch.item_ids) - n_lab - n_skip} item(s) of the batch were left "
                 "unreviewed and went back to the pool"
             )
+        t_guards = time.perf_counter()
+        guards = evaluate_guards(self._pool, state, labels, round_, mode=self.config.guards)
+        timings = {**timings, "guards_s": round(time.perf_counter() - t_guards, 6)}
+        said = {g["name"] for r in state.rounds for g in r.guards if g.get("tripped")}
+        warns.extend(
+            f"guard {g.name}: {g.message}"
+            for g in guards
+            # a property of the pool is said once, the round it first trips
+            if g.tripped and not (g.name == "duplicate_pool" and g.name in said)
+        )
         value = metrics.get(self._pool.metric)
         return RoundClosed(
             round=round_,
@@ -1191,6 +1838,7 @@ class Session:
             class_counts=class_counts(self._pool.classes, labels),
             timings=timings,
             warnings=warns,
+            guards=[g.to_dict() for g in guards],
         )
 
     def _set_fitted(self, fitted: Fitted | None, labels: Mapping[ItemId, Label]) -> None:
@@ -1271,6 +1919,29 @@ class Session:
         return self._frame.index[self._pool.ids.get_loc(item_id)]
 
 
+_GUARD_COLUMNS = ("round", "name", "value", "threshold", "tripped", "message")
+
+
+def _keyword_pairs(keywords: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Return ``keywords=`` as the config's pairs; a clear error for other shapes."""
+    from collections.abc import Mapping, Sequence
+
+    if keywords is None:
+        return ()
+    if not isinstance(keywords, Mapping):
+        raise ConfigError(
+            f"keywords must map labels to lists of words, got {type(keywords).__name__}"
+        )
+    out = []
+    for key, words in keywords.items():
+        if isinstance(words, str) or not isinstance(words, Sequence):
+            raise ConfigError(
+                f"keywords[{key!r}] must be a list of words, got {type(words).__name__}"
+            )
+        out.append((str(key), tuple(str(w) for w in words)))
+    return tuple(out)
+
+
 @dataclass(slots=True)
 class _Pending:
     """What an unconfigured session was given."""
@@ -1343,6 +2014,7 @@ def _rebuild(
     *,
     model: Any,
     strategy: str | Strategy | None,
+    encoder: Any = None,
 ) -> tuple[pd.DataFrame, Pool, RunState]:
     """Rebuild frame, pool and state of a logged run on ``data`` (resume and replay)."""
     from jupyter_al._events import fold
@@ -1386,4 +2058,5 @@ def _rebuild(
         model=model,
         strategy=strategy if strategy is not None else cfg.strategy,
     )
+    attach_vectors(prep.pool, encoder, cache_dir=folder / "cache", pool_digest=digest)
     return frame, prep.pool, fold(events)

@@ -92,6 +92,8 @@ class LabelingWidget(anywidget.AnyWidget):
     message = traitlets.Unicode("").tag(sync=True)
     progress = traitlets.Dict().tag(sync=True)
     curve = traitlets.Dict().tag(sync=True)
+    #: the failure-mode guards read when the last round closed (js/src/guards.ts)
+    guards = traitlets.List(traitlets.Dict()).tag(sync=True)
     class_counts = traitlets.Dict().tag(sync=True)
     hide_prediction = traitlets.Bool(default_value=False).tag(sync=True)
     auto_submit = traitlets.Bool(default_value=True).tag(sync=True)
@@ -99,6 +101,7 @@ class LabelingWidget(anywidget.AnyWidget):
     ack_t = traitlets.Float(0.0).tag(sync=True)
     mode = traitlets.Unicode("label").tag(sync=True)
     interview = traitlets.Dict().tag(sync=True)
+    argilla = traitlets.Dict().tag(sync=True)
 
     def __init__(self, session: Session, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -133,6 +136,7 @@ class LabelingWidget(anywidget.AnyWidget):
             ]
             self.mode = "label"
             self.refresh()
+            self._push_argilla()
 
     # ------------------------------------------------------------------ Python -> page
     def refresh(self) -> None:
@@ -192,6 +196,7 @@ class LabelingWidget(anywidget.AnyWidget):
             "closed": int((rounds["round"] > 0).sum()) if len(rounds) else 0,
         }
         self.class_counts = s.class_counts()
+        self.guards = s.last_guards()
         if len(rounds):
             last = rounds.iloc[-1]
             value = last["value"]
@@ -390,6 +395,8 @@ class LabelingWidget(anywidget.AnyWidget):
             if self.interview["errors"]:
                 raise JupyterALError("the interview has answers to fix (see the marked fields)")
             self._session.configure_from_answers(answers, _user_namespace())
+        elif kind in ("argilla_send", "argilla_pull", "argilla_progress"):
+            self._on_argilla(kind)
         elif kind == "settings":
             if "hide_prediction" in msg:
                 self.hide_prediction = bool(msg["hide_prediction"])
@@ -397,6 +404,46 @@ class LabelingWidget(anywidget.AnyWidget):
                 self.auto_submit = bool(msg["auto_submit"])
         else:
             raise JupyterALError(f"unknown widget message kind {kind!r}")
+
+    # ------------------------------------------------------------------ Argilla panel (#4)
+    def _push_argilla(self, **extra: Any) -> None:
+        """Show the Argilla panel's state (never a credential: see Session.argilla_status)."""
+        import os
+
+        s = self._session
+        status = s.argilla_status
+        enabled = bool(status) or bool(os.environ.get("ARGILLA_API_URL"))
+        self.argilla = {
+            "enabled": enabled,
+            "busy": False,
+            "message": "",
+            "progress": self.argilla.get("progress"),
+            **status,
+            "dataset": status.get("dataset") or f"jal-{s.session_id}",
+            **extra,
+        }
+
+    def _on_argilla(self, kind: str) -> None:
+        """Send the batch, pull the answers, or read the progress; show what happened."""
+        from jupyter_al.exceptions import ArgillaError
+
+        s = self._session
+        dataset = self.argilla.get("dataset") or f"jal-{s.session_id}"
+        self.argilla = {**self.argilla, "busy": True, "message": f"{kind[8:]}..."}
+        try:
+            if kind == "argilla_send":
+                message = str(s.to_argilla(dataset, **_auth(s)))
+            elif kind == "argilla_pull":
+                message = str(s.from_argilla(dataset, **_auth(s)))
+                self._push_batch()
+                self._push_curve()
+            else:
+                message = ""
+            progress = s.argilla_progress(**_auth(s))
+        except ArgillaError as exc:
+            self._push_argilla(message=str(exc))
+            raise
+        self._push_argilla(message=message, progress=progress)
 
     def _maybe_submit(self) -> None:
         if self.auto_submit and self.items and all(it["status"] != "pending" for it in self.items):
@@ -407,6 +454,12 @@ class LabelingWidget(anywidget.AnyWidget):
         self._session.submit()
         self.status = "stopped" if self._session.stopped else "ready"
         self.refresh()
+
+
+def _auth(session: Session) -> dict[str, Any]:
+    """Return the credentials the session was last given (in memory), else none (env)."""
+    auth = getattr(session, "_argilla_auth", None)
+    return {"api_url": auth[0], "api_key": auth[1]} if auth else {}
 
 
 def _user_namespace() -> dict[str, Any]:

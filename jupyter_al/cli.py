@@ -66,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--max-labels", type=int, default=None)
     s.add_argument("--seeds", type=_ints, default=[0, 1, 2])
     s.add_argument("--metric", default="default")
+    s.add_argument(
+        "--guards",
+        choices=["all", "fast", "off"],
+        default="all",
+        help="failure-mode guards every round (fast: no cross-validated label check)",
+    )
+    s.add_argument(
+        "--encoder",
+        default="tfidf",
+        help="representation for diversity/density: tfidf, sentence-transformers:<name or "
+        "path>, model2vec:<path>",
+    )
     s.add_argument("--out", required=True, help="output folder")
 
     r = sub.add_parser("replay", help="re-derive a run (or every run under a folder) and compare")
@@ -103,6 +115,8 @@ def _simulate(args: argparse.Namespace) -> int:
         metric=args.metric,
         batch_size=args.batch_size,
         budget=budget,
+        guards=args.guards,
+        encoder=args.encoder,
     )
     write_atomic(out / "summary.tsv", summary.to_csv(sep="\t", index=False, na_rep="nan"))
     ref = [v for v in full.values() if v is not None]

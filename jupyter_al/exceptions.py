@@ -12,7 +12,11 @@ received. The tree::
     │   ├── StoreCorruptedError               a damaged log line that is not the last one
     │   └── SessionExistsError                a new session pointed at a folder that has one
     ├── SessionStoppedError                   label/submit after a stopping rule fired
-    └── ReplayMismatchError                   replay did not reproduce the run, or the pool differs
+    ├── ReplayMismatchError                   replay did not reproduce the run, or the pool differs
+    └── ArgillaError                          a call to the Argilla server failed (names the step)
+        ├── ArgillaUnavailableError           down, timed out or 5xx after the retries
+        ├── ArgillaDatasetMissingError        the dataset was deleted on the server
+        └── ArgillaSchemaError                its fields or question no longer fit the session
 
 For a model that is not fitted yet, scikit-learn's ``NotFittedError`` is reused.
 """
@@ -20,6 +24,10 @@ For a model that is not fitted yet, scikit-learn's ``NotFittedError`` is reused.
 from __future__ import annotations
 
 __all__ = [
+    "ArgillaDatasetMissingError",
+    "ArgillaError",
+    "ArgillaSchemaError",
+    "ArgillaUnavailableError",
     "ConfigError",
     "JupyterALError",
     "LabelError",
@@ -71,3 +79,19 @@ class SessionStoppedError(JupyterALError):
 
 class ReplayMismatchError(JupyterALError):
     """Replaying the log did not reproduce the recorded batches or metrics."""
+
+
+class ArgillaError(JupyterALError):
+    """Talking to the Argilla server failed; the message names the step that failed."""
+
+
+class ArgillaUnavailableError(ArgillaError):
+    """The server did not answer (down, timed out, or answered 5xx) after the retries."""
+
+
+class ArgillaDatasetMissingError(ArgillaError):
+    """The dataset this session sent records to is no longer on the server."""
+
+
+class ArgillaSchemaError(ArgillaError):
+    """The dataset on the server no longer has the fields or the question this session needs."""

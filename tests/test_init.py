@@ -9,7 +9,8 @@ from jupyter_al import exceptions, plots, strategies
 def test_all_is_exported_and_nothing_private_leaks():
     # `annotations` is bound by `from __future__ import annotations`
     public = {n for n in dir(jupyter_al) if not n.startswith("_")} - {"annotations"}
-    modules = {"exceptions", "plots", "strategies", "metrics", "cli"}  # public submodules
+    # public submodules (bound on the package once some test imports them)
+    modules = {"exceptions", "plots", "strategies", "metrics", "cli", "embeddings", "argilla"}
 
     assert sorted(jupyter_al.__all__) == sorted(set(jupyter_al.__all__))
     assert set(jupyter_al.__all__) - {"__version__"} == public - modules
@@ -28,3 +29,5 @@ def test_exception_tree():
     assert issubclass(exceptions.LabelError, exceptions.ConfigError)
     assert issubclass(exceptions.RunLockedError, exceptions.StoreError)
     assert issubclass(exceptions.ReplayMismatchError, exceptions.JupyterALError)
+    assert issubclass(exceptions.ArgillaUnavailableError, exceptions.ArgillaError)
+    assert issubclass(exceptions.ArgillaError, exceptions.JupyterALError)

@@ -64,6 +64,8 @@ export interface Traits {
   message: string;
   progress: Progress;
   curve: Curve;
+  /** The failure-mode guards of the last closed round (js/src/guards.ts). */
+  guards?: unknown[];
   class_counts: Record<string, number>;
   hide_prediction: boolean;
   auto_submit: boolean;

@@ -12,10 +12,12 @@
  */
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import "./widget.css";
+import { mount_argilla } from "./argilla";
 import { create_chart } from "./chart";
 import { build_image, build_table, build_text } from "./example";
 import { curve_figure, theme_from } from "./figure";
 import { format_confidence, format_label, format_uncertainty, progress_text } from "./format";
+import { mount_guards } from "./guards";
 import { render_interview } from "./interview_view";
 import { type Action, key_hint, key_to_action } from "./keys";
 import {
@@ -220,6 +222,8 @@ function render_label(model: Model, el: HTMLElement): () => void {
 
   root.append(header, main, labels, actions, status, error, footer, curve);
   el.append(root);
+  const unmount_argilla = mount_argilla(model as never, root); // team review (#4)
+  const unmount_guards = mount_guards(model as never, root); // failure-mode checks (#5)
 
   // ------------------------------------------------------------------ messages
   function send(msg: Message): void {
@@ -543,6 +547,8 @@ function render_label(model: Model, el: HTMLElement): () => void {
     root.removeEventListener("keydown", on_key);
     root.removeEventListener("click", on_click);
     chart.dispose();
+    unmount_argilla();
+    unmount_guards();
     root.remove();
   };
 }
