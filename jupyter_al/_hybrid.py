@@ -759,6 +759,10 @@ _register(
     "Density-weighted entropy (information density; Settles & Craven, 2008)",
 )
 _register(
+    hybrid("margin", density=1.0, diversity="kmeans++", name="margin_density_kmeanspp"),
+    "Density-weighted margin + diversity: k-means++ weighted by margin x density (default)",
+)
+_register(
     hybrid("margin", balance=0.5, name="margin_balance"),
     "Class-balance-aware margin: boosts items predicted as classes with fewer labels",
 )

@@ -37,22 +37,23 @@ name                   tasks            needs proba  measures
 Composed strategies (``jupyter_al._hybrid``; build your own with :func:`hybrid`). None of them
 puts two members of one near-duplicate group in a batch while other candidates are left:
 
-=========================  ==============  =============================================
-name                       tasks           picks
-=========================  ==============  =============================================
-``kcenter``                both            core-set: greedy k-center over the vectors
-``margin_kcenter``         classification  k-center among the 10 x batch smallest margins
-``margin_kmeanspp``        classification  margin-weighted k-means++ on that shortlist
-``margin_density``         classification  margin x similarity to the 10 nearest items
-``entropy_density``        classification  entropy x the same density (information density)
-``margin_balance``         classification  margin, boosted for predicted rare classes
-``margin_explore``         classification  margin, plus 10% random exploration picks
-``mean_max_loss_kcenter``  multilabel      k-center among the most uncertain label sets
-``mean_max_loss_density``  multilabel      mean max loss x density
-``mean_max_loss_balance``  multilabel      mean max loss, boosted for rare labels
-``qbc``                    both            disagreement of a subsampled committee
-``badge``                  both            k-means++ over last-layer gradient embeddings
-=========================  ==============  =============================================
+===========================  ==============  ================================================
+name                         tasks           picks
+===========================  ==============  ================================================
+``kcenter``                  both            core-set: greedy k-center over the vectors
+``margin_kcenter``           classification  k-center among the 10 x batch smallest margins
+``margin_kmeanspp``          classification  margin-weighted k-means++ on that shortlist
+``margin_density``           classification  margin x similarity to the 10 nearest items
+``margin_density_kmeanspp``  classification  k-means++ weighted by margin x density (default)
+``entropy_density``          classification  entropy x the same density (information density)
+``margin_balance``           classification  margin, boosted for predicted rare classes
+``margin_explore``           classification  margin, plus 10% random exploration picks
+``mean_max_loss_kcenter``    multilabel      k-center among the most uncertain label sets
+``mean_max_loss_density``    multilabel      mean max loss x density (default)
+``mean_max_loss_balance``    multilabel      mean max loss, boosted for rare labels
+``qbc``                      both            disagreement of a subsampled committee
+``badge``                    both            k-means++ over last-layer gradient embeddings
+===========================  ==============  ================================================
 
 Speed
 -----
@@ -246,9 +247,15 @@ class StrategyInfo:
 #: name -> registry entry. Filled by :func:`register_strategy`.
 STRATEGIES: dict[str, StrategyInfo] = {}
 
-#: What ``strategy="default"`` means per task (chosen from the benchmarks, see docs/benchmarks.md).
-# Provisional: margin won the simulated loop on digits (shared bench W4); revisit from our own.
-DEFAULT_STRATEGY: dict[Task, str] = {"classification": "margin", "multilabel": "mean_max_loss"}
+#: What ``strategy="default"`` means per task, chosen from the label-efficiency benchmark
+#: against modAL, small-text and scikit-activeml (docs/benchmarks.md, docs/strategies.md):
+#: density-weighted margin with k-means++ diversity was best on SMS spam and digits and second
+#: only to scikit-activeml's TypiClust on BANKING77; density-weighted mean max loss was best on
+#: NLU++.
+DEFAULT_STRATEGY: dict[Task, str] = {
+    "classification": "margin_density_kmeanspp",
+    "multilabel": "mean_max_loss_density",
+}
 
 # Rows per block in the score functions: 8192 rows x 10 classes x 8 bytes = 640 kB stays in
 # L2 cache; 4096-16384 measured within 10% of each other on 1M x 10 (benchmarks/bench_select.py).
@@ -427,7 +434,7 @@ def get_strategy(strategy: str | Strategy, task: Task) -> StrategyInfo:
     Examples
     --------
     >>> get_strategy("default", "classification").name
-    'margin'
+    'margin_density_kmeanspp'
     >>> try:
     ...     get_strategy("marginn", "classification")
     ... except ConfigError as err:

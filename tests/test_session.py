@@ -18,6 +18,7 @@ from jupyter_al.exceptions import (
     SessionExistsError,
     SessionStoppedError,
 )
+from jupyter_al.strategies import DEFAULT_STRATEGY
 from tests.conftest import answer_batch, make_text_frame
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def test_round_trip_writes_every_file(labeled_session: Session):
         "rank",
         "round",
     } <= set(sel[0])
-    assert "margin" == sel[0]["strategy"]
+    assert DEFAULT_STRATEGY["classification"] == sel[0]["strategy"]
     assert list(range(1, 11)) == [r["rank"] for r in sel]
     ann = read_jsonl(store / "annotation_round_01.jsonl")
     assert 10 == len(ann)
@@ -103,10 +104,10 @@ def test_round_trip_writes_every_file(labeled_session: Session):
     assert (store / "selection_round_03.jsonl").exists()
 
 
-def test_margin_batch_reason_carries_numbers(labeled_session: Session):
+def test_default_batch_reason_carries_numbers(labeled_session: Session):
     batch = labeled_session.next_batch()
 
-    assert batch["strategy"].eq("margin").all()
+    assert batch["strategy"].eq(DEFAULT_STRATEGY["classification"]).all()
     assert batch["reason"].str.contains(r"\d\.\d", regex=True).all()
     assert batch["prediction"].isin(["sports", "tech", "food"]).all()
     assert batch["confidence"].between(0, 1).all()
@@ -372,7 +373,7 @@ def test_multilabel_loop(ml_pool: pd.DataFrame, tmp_path: Path):
     assert ("food", "sports", "tech") == s.classes
     assert "f1_micro" == s.rounds["metric"].iloc[-1]
     assert {"metric:hamming_loss", "metric:subset_accuracy"} <= set(s.rounds.columns)
-    assert batch["strategy"].eq("mean_max_loss").all()
+    assert batch["strategy"].eq(DEFAULT_STRATEGY["multilabel"]).all()
     assert all(isinstance(p, list) for p in batch["prediction"])
     first = s.labels.dropna().iloc[0]
     assert isinstance(first, tuple)
