@@ -55,6 +55,7 @@ DEDUP_STRATEGIES = [
     "margin_kcenter",
     "margin_kmeanspp",
     "margin_density",
+    "margin_density_kmeanspp",
     "entropy_density",
     "margin_balance",
     "margin_explore",
@@ -287,3 +288,13 @@ def test_the_session_runs_and_replays_every_composed_strategy(strategy, tmp_path
     assert replay(tmp_path / "run", df).ok
     sel = pd.read_json(tmp_path / "run" / "selection_round_03.jsonl", lines=True)
     assert (sel["strategy"] == strategy).all()
+
+
+def test_the_default_avoids_lone_outliers_that_plain_margin_takes():
+    c, outliers = _outlier_pool()
+
+    plain = STRATEGIES["margin"].func(c, 10, np.random.default_rng(RNG))
+    default = get_strategy("default", "classification").func(c, 10, np.random.default_rng(RNG))
+
+    assert np.isin(plain.positions, outliers).sum() >= 8
+    assert np.isin(default.positions, outliers).sum() <= 2
