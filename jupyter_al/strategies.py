@@ -77,6 +77,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from jupyter_al import _diversity as dv
 from jupyter_al._types import TASKS, Task
 from jupyter_al.exceptions import ConfigError, PoolExhaustedError
 
@@ -1301,35 +1302,15 @@ _Matrix = Any  # dense ndarray or scipy CSR: scipy-stubs cannot express the mixe
 
 
 def _as_features(X: Any, name: str) -> _Matrix:
-    is_sparse = sp.issparse(X)  # a plain bool: TypeIs narrowing loses the CSR API in mypy
-    if is_sparse:
-        M = sp.csr_matrix(X)
-        if not np.issubdtype(M.dtype, np.floating):
-            M = M.astype(np.float64)
-        return M
-    A = np.asarray(X)
-    if A.ndim != 2:
-        raise ConfigError(f"{name} must be 2-D of shape (n, n_features), got shape {A.shape}")
-    if not np.issubdtype(A.dtype, np.floating):
-        A = A.astype(np.float64)
-    return A
+    try:
+        return dv.as_rows(X, name)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
-def _sq_norms(X: _Matrix) -> NDArray[np.float64]:
-    if sp.issparse(X):
-        # why the ignore: issparse's TypeIs narrows Any to SparseABC, which lacks the CSR API.
-        sq = X.multiply(X).sum(axis=1)  # type: ignore[attr-defined]
-        return np.asarray(sq, dtype=np.float64).ravel()
-    return np.asarray(np.einsum("ij,ij->i", X, X, dtype=np.float64), dtype=np.float64)
-
-
-def _dot(A: _Matrix, B: _Matrix) -> NDArray[np.float64]:
-    """Compute ``A @ B.T`` as a dense float64 array, for any mix of dense and sparse."""
-    G = A @ B.T
-    is_sparse = sp.issparse(G)
-    if is_sparse:
-        G = G.toarray()
-    return np.asarray(G, dtype=np.float64)
+# the same kernels the composed strategies use (jupyter_al._diversity)
+_sq_norms = dv.sq_norms
+_dot = dv.block_dot
 
 
 def _take(X: _Matrix, rows: NDArray[np.intp] | None, start: int, stop: int) -> _Matrix:
