@@ -119,6 +119,58 @@ def blocked_mask(
     return np.isin(groups, np.fromiter(taken_groups, dtype=np.intp, count=len(taken_groups)))
 
 
+def _lower(
+    d: NDArray[np.float64], dots: NDArray[np.float64], sq: NDArray[np.float64], i: int
+) -> None:
+    """Lower ``d`` (squared distances) to row ``i`` where closer: ``sq + sq[i] - 2 dots``."""
+    dots *= -2.0
+    dots += sq
+    dots += sq[i]
+    np.maximum(dots, 0.0, out=dots)
+    np.minimum(d, dots, out=d)
+
+
+def _allowed_rows(
+    n: int, groups: NDArray[np.intp] | None, taken_groups: frozenset[int] | set[int]
+) -> NDArray[np.bool_]:
+    """Rows a draw may take: all but those of groups already taken (unless that is every row)."""
+    allowed = np.ones(n, dtype=bool)
+    blocked = blocked_mask(groups, taken_groups)
+    if blocked is not None and not blocked.all():
+        allowed &= ~blocked
+    return allowed
+
+
+def _d2_draw(
+    allowed: NDArray[np.bool_],
+    mass: NDArray[np.float64],
+    positions: NDArray[np.intp],
+    j: int,
+    rng: np.random.Generator,
+) -> int:
+    """Draw the ``j``-th pick with probability proportional to ``mass`` among allowed rows.
+
+    Only blocked rows left: they are let in again (but never a row already picked). No mass
+    left (every allowed row coincides with a pick, or has zero weight): uniform.
+    """
+    if not allowed.any():
+        allowed[:] = True
+        allowed[positions[:j]] = False
+    p = np.where(allowed, mass, 0.0)
+    total = float(p.sum())
+    if total <= 0.0 or not np.isfinite(total):
+        p = allowed.astype(np.float64)
+        total = float(p.sum())
+    return int(rng.choice(allowed.shape[0], p=p / total))
+
+
+def _close_group(allowed: NDArray[np.bool_], groups: NDArray[np.intp] | None, i: int) -> None:
+    """Row ``i`` is picked: neither it nor its near-duplicate group may be drawn again."""
+    allowed[i] = False
+    if groups is not None and groups[i] >= 0:
+        allowed[group_members(groups, int(groups[i]))] = False
+
+
 def kcenter_greedy(
     X: Rows,
     k: int,
@@ -184,12 +236,7 @@ def kcenter_greedy(
             i = int(np.argmax(d))
         positions[j] = i
         dists[j] = float(np.sqrt(d[i])) if d[i] >= 0 else 0.0
-        nd = row_dot(X, X[i])
-        nd *= -2.0
-        nd += xsq
-        nd += xsq[i]
-        np.maximum(nd, 0.0, out=nd)
-        np.minimum(d, nd, out=d)
+        _lower(d, row_dot(X, X[i]), xsq, i)
         if groups is not None and groups[i] >= 0:
             d[group_members(groups, int(groups[i]))] = -1.0
         d[positions[: j + 1]] = -np.inf
@@ -220,34 +267,15 @@ def kmeanspp_select(
     else:
         d = np.full(n, 1.0)  # uniform first draw
     w = np.ones(n) if weights is None else np.maximum(np.asarray(weights, dtype=np.float64), 0)
-    allowed = np.ones(n, dtype=bool)
-    blocked = blocked_mask(groups, taken_groups)
-    if blocked is not None and not blocked.all():
-        allowed &= ~blocked
+    allowed = _allowed_rows(n, groups, taken_groups)
     positions = np.empty(k, dtype=np.intp)
     dists = np.empty(k, dtype=np.float64)
     for j in range(k):
-        if not allowed.any():  # only blocked rows left: let them in again
-            allowed[:] = True
-            allowed[positions[:j]] = False
-        p = np.where(allowed, d * w, 0.0)
-        total = float(p.sum())
-        if total <= 0.0 or not np.isfinite(total):
-            # every allowed row coincides with a chosen one (or has zero weight): uniform
-            p = allowed.astype(np.float64)
-            total = float(p.sum())
-        i = int(rng.choice(n, p=p / total))
+        i = _d2_draw(allowed, d * w, positions, j, rng)
         positions[j] = i
         dists[j] = float(np.sqrt(max(d[i], 0.0)))
-        nd = row_dot(X, X[i])
-        nd *= -2.0
-        nd += xsq
-        nd += xsq[i]
-        np.maximum(nd, 0.0, out=nd)
-        np.minimum(d, nd, out=d)
-        allowed[i] = False
-        if groups is not None and groups[i] >= 0:
-            allowed[group_members(groups, int(groups[i]))] = False
+        _lower(d, row_dot(X, X[i]), xsq, i)
+        _close_group(allowed, groups, i)
     return positions, dists
 
 
@@ -349,36 +377,18 @@ def badge_select(
     asq = np.einsum("ij,ij->i", A, A)
     xsq = sq_norms(X)
     gsq = asq * xsq
-    allowed = np.ones(n, dtype=bool)
-    blocked = blocked_mask(groups, taken_groups)
-    if blocked is not None and not blocked.all():
-        allowed &= ~blocked
+    allowed = _allowed_rows(n, groups, taken_groups)
     d = np.full(n, np.inf)
     positions = np.empty(k, dtype=np.intp)
     dists = np.empty(k, dtype=np.float64)
     for j in range(k):
-        if not allowed.any():
-            allowed[:] = True
-            allowed[positions[:j]] = False
         if j == 0:
             i = int(np.argmax(np.where(allowed, gsq, -1.0)))
             dists[j] = float(np.sqrt(gsq[i]))
         else:
-            p = np.where(allowed, d, 0.0)
-            total = float(p.sum())
-            if total <= 0.0 or not np.isfinite(total):
-                p = allowed.astype(np.float64)
-                total = float(p.sum())
-            i = int(rng.choice(n, p=p / total))
+            i = _d2_draw(allowed, d, positions, j, rng)
             dists[j] = float(np.sqrt(max(d[i], 0.0)))
         positions[j] = i
-        nd = (A @ A[i]) * row_dot(X, X[i])
-        nd *= -2.0
-        nd += gsq
-        nd += gsq[i]
-        np.maximum(nd, 0.0, out=nd)
-        np.minimum(d, nd, out=d)
-        allowed[i] = False
-        if groups is not None and groups[i] >= 0:
-            allowed[group_members(groups, int(groups[i]))] = False
+        _lower(d, (A @ A[i]) * row_dot(X, X[i]), gsq, i)
+        _close_group(allowed, groups, i)
     return positions, np.sqrt(gsq[positions]), dists
