@@ -262,7 +262,7 @@ def _read_sql(query: str, url: str) -> pd.DataFrame:
             raise ConfigError(f"source.query failed on {url}: {exc}") from exc
     else:
         try:
-            import sqlalchemy  # type: ignore[import-not-found]  # why: optional, untyped here
+            import sqlalchemy  # type: ignore[import-not-found,unused-ignore]  # why: optional
         except ImportError:
             raise ConfigError(
                 f"source.url {url.split(':', 1)[0]}:... needs SQLAlchemy (pip install sqlalchemy "

@@ -10,7 +10,17 @@ def test_all_is_exported_and_nothing_private_leaks():
     # `annotations` is bound by `from __future__ import annotations`
     public = {n for n in dir(jupyter_al) if not n.startswith("_")} - {"annotations"}
     # public submodules (bound on the package once some test imports them)
-    modules = {"exceptions", "plots", "strategies", "metrics", "cli", "embeddings", "argilla"}
+    modules = {
+        "exceptions",
+        "plots",
+        "strategies",
+        "metrics",
+        "cli",
+        "embeddings",
+        "argilla",
+        "judge",
+        "tracking",
+    }
 
     assert sorted(jupyter_al.__all__) == sorted(set(jupyter_al.__all__))
     assert set(jupyter_al.__all__) - {"__version__"} == public - modules
