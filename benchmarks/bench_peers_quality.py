@@ -14,9 +14,10 @@ every arm, in one run:
   (SMS 10, BANKING77 77, digits 10); NLU++: one random batch (20). Every arm starts from it;
   round 0 is the model of those labels;
 * ours: every strategy registered for the task (``known_strategies(task)`` minus
-  ``diverse_seed``, read at run time) through the real loop, ``jupyter_al.simulate`` (a
-  ``Session`` whose oracle answers from the true labels), with the initial labels given as a
-  partly filled ``label_column``, the held-out set as a DataFrame and ``min_per_class=1``
+  ``diverse_seed`` and ``judge_triage``, read at run time) through the real loop,
+  ``jupyter_al.simulate`` (a ``Session`` whose oracle answers from the true labels), with
+  the initial labels given as a partly filled ``label_column``, the held-out set as a
+  DataFrame and ``min_per_class=1``
   (so no arm starts with a cold-start seed batch); ``random`` is ours;
 * peers, through their public APIs: modAL (``ActiveLearner`` with uncertainty, margin and
   entropy sampling and ranked batch ``uncertainty_batch_sampling``; multilabel:
@@ -495,7 +496,8 @@ def main() -> None:
         ctx = Context(ds)
         Y = ctx.y if ds.task == "classification" else ctx.y.argmax(axis=1)
         full = ctx.score(np.arange(len(ds.pool)))
-        ours = [s for s in known_strategies(ds.task) if s != "diverse_seed"]
+        # judge_triage needs an LLM judge; without one it is margin (tests/test_session_judge.py)
+        ours = [s for s in known_strategies(ds.task) if s not in ("diverse_seed", "judge_triage")]
         known = [*ours, *peer_arms(ds.task), *(SLOW_PEERS if ds.task == "classification" else ())]
         arms = [a for a in known if (a in wanted if wanted is not None else a not in SLOW_PEERS)]
         if "random" not in arms:

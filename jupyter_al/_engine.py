@@ -324,6 +324,7 @@ def select(
             if info.needs_texts and pool.config.text is not None
             else None
         ),
+        judge=_judge_opinions(pool, state, cand) if info.needs_judge else None,
     )
     t1 = time.perf_counter()
     rng = select_rng(pool.seed, round_)
@@ -476,6 +477,12 @@ def _seed_with_hints(
         reasons=tuple(reasons),
         strategy=info.name,
     )
+
+
+def _judge_opinions(pool: Pool, state: RunState, cand: NDArray[np.intp]) -> list[Any]:
+    from jupyter_al._judging import judge_opinions
+
+    return judge_opinions(pool, state, cand)
 
 
 def _predictions(

@@ -135,6 +135,11 @@ class RoundClosed:
     ts: str = field(default_factory=now_iso)
     #: failure-mode guards read at the close (``jupyter_al._guards.Guard.to_dict()``)
     guards: list[dict[str, Any]] = field(default_factory=list)
+    #: judge-assisted metrics: the model scored against an LLM judge's labels of held-out
+    #: items (never human gold; empty without a judge)
+    judge_metrics: dict[str, float] = field(default_factory=dict)
+    #: judge bookkeeping at the close: n_judge_eval, judge_vs_gold, n_pseudo, judge_cost
+    judge: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +245,55 @@ class ArgillaPulled:
     ts: str = field(default_factory=now_iso)
 
 
+# ---------------------------------------------------------------------- LLM judge (#7)
+@dataclass(frozen=True, slots=True)
+class JudgeAttached:
+    """A judge was attached: its configuration (the key's variable name, never the key)."""
+
+    type: ClassVar[str] = "judge_attached"
+    config: dict[str, Any]
+    endpoint: str
+    round: int
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A judge answered about some items (the records themselves are in ``judge.jsonl``).
+
+    ``answers`` holds ``[item_id, value]`` of the answers put to ``use``: what the loop needs
+    to be replayed. They are folded into :class:`JudgeState`, never into the labels.
+    """
+
+    type: ClassVar[str] = "judged"
+    round: int
+    use: str
+    output_type: str
+    model: str
+    rubric_version: str
+    record_ids: list[str]
+    answers: list[list[Any]]
+    n_asked: int
+    n_failed: int
+    n_cache_hits: int
+    n_rejected: int
+    cost: float
+    tokens: int
+    seconds: float
+    stopped: str | None
+    ts: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True, slots=True)
+class PseudoLabelsSwitched:
+    """Training on the judge's pseudo-labels was switched on or off."""
+
+    type: ClassVar[str] = "pseudo_labels_switched"
+    enabled: bool
+    round: int
+    ts: str = field(default_factory=now_iso)
+
+
 Event: TypeAlias = (
     Configured
     | BatchSelected
@@ -254,6 +308,9 @@ Event: TypeAlias = (
     | ArgillaFailed
     | ArgillaRefused
     | ArgillaPulled
+    | JudgeAttached
+    | Judged
+    | PseudoLabelsSwitched
 )
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
@@ -271,6 +328,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ArgillaFailed,
         ArgillaRefused,
         ArgillaPulled,
+        JudgeAttached,
+        Judged,
+        PseudoLabelsSwitched,
     )
 }
 
@@ -367,6 +427,40 @@ class ArgillaState:
 
 
 @dataclass(slots=True)
+class JudgeState:
+    """What the log says about the LLM judge (folded by :class:`RunState`).
+
+    Kept apart from the labels: nothing here is human gold.
+    """
+
+    attached: JudgeAttached | None = None
+    # use -> item -> the judge's latest value put to that use
+    answers: dict[str, dict[ItemId, Any]] = field(default_factory=dict)
+    calls: list[Judged] = field(default_factory=list)
+    cost: float = 0.0
+    tokens: int = 0
+    pseudo_enabled: bool = True
+
+    def apply(self, event: JudgeAttached | Judged | PseudoLabelsSwitched) -> None:
+        """Fold one judge event."""
+        if isinstance(event, JudgeAttached):
+            self.attached = event
+        elif isinstance(event, Judged):
+            self.calls.append(event)
+            self.cost += event.cost
+            self.tokens += event.tokens
+            kept = self.answers.setdefault(event.use, {})
+            for item_id, value in event.answers:
+                kept[item_id] = label_from_json(value) if isinstance(value, list | str) else value
+        else:
+            self.pseudo_enabled = event.enabled
+
+    def pseudo_labels(self) -> dict[ItemId, Label]:
+        """Return the judge's pseudo-labels (whether training uses them or not)."""
+        return dict(self.answers.get("pseudo-labeling", {}))
+
+
+@dataclass(slots=True)
 class RunState:
     """What the log says, folded. Mutable only through :meth:`apply`."""
 
@@ -390,6 +484,7 @@ class RunState:
     # (round, seq, event) of label and skip events that were not undone, for the per-round files
     round_log: dict[int, list[tuple[int, Labeled | Skipped]]] = field(default_factory=dict)
     argilla: ArgillaState = field(default_factory=ArgillaState)
+    judge: JudgeState = field(default_factory=JudgeState)
 
     def labels(self, split: Split = "pool") -> dict[ItemId, LabelRecord]:
         """Return the effective label of each item of ``split`` (last label event wins)."""
@@ -457,6 +552,8 @@ class RunState:
             self._decide(seq, event)
         elif isinstance(event, ArgillaSent | ArgillaFailed | ArgillaRefused | ArgillaPulled):
             self.argilla.apply(event)
+        elif isinstance(event, JudgeAttached | Judged | PseudoLabelsSwitched):
+            self.judge.apply(event)
         else:
             self.resumes.append(event)
 

@@ -43,6 +43,10 @@ RESULT_COLUMNS = [
 ]
 
 
+#: The LLM judge's bookkeeping columns of results.tsv (present once a judge has answered).
+JUDGE_COLUMNS = ("n_judge_eval", "judge_vs_gold", "n_pseudo", "judge_cost")
+
+
 def selection_file(round_: int) -> str:
     """Return the name of a round's selection file."""
     return f"selection_round_{round_:02d}.jsonl"
@@ -123,6 +127,12 @@ def results_frame(state: RunState) -> pd.DataFrame:
         for name in r.metrics:
             if name not in metric_names:
                 metric_names.append(name)
+    judge_names: list[str] = []
+    for r in state.rounds:
+        for name in r.judge_metrics:
+            if name not in judge_names:
+                judge_names.append(name)
+    judged = any(r.judge for r in state.rounds)
     rows = []
     guard_names: list[str] = []
     for r in state.rounds:
@@ -147,6 +157,13 @@ def results_frame(state: RunState) -> pd.DataFrame:
         }
         for name in metric_names:
             row[f"metric:{name}"] = r.metrics.get(name, math.nan)
+        # judge-assisted: the model against an LLM judge's labels, never human gold
+        for name in judge_names:
+            row[f"judge:{name}"] = r.judge_metrics.get(name, math.nan)
+        if judged:
+            for key in JUDGE_COLUMNS:
+                value = r.judge.get(key)
+                row[key] = math.nan if value is None else value
         row["guards_tripped"] = ",".join(g["name"] for g in r.guards if g.get("tripped"))
         for g in r.guards:
             if g["name"] not in guard_names:
@@ -157,6 +174,8 @@ def results_frame(state: RunState) -> pd.DataFrame:
     columns = (
         RESULT_COLUMNS
         + [f"metric:{n}" for n in metric_names]
+        + [f"judge:{n}" for n in judge_names]
+        + (list(JUDGE_COLUMNS) if judged else [])
         + ["guards_tripped"]
         + [f"guard:{n}" for n in guard_names]
     )
@@ -245,10 +264,44 @@ def notes_text(state: RunState, context: Mapping[str, Any]) -> str:
                 out.append(f"- no label yet for {len(missing)} of {len(counts)} classes")
         for warning in r.warnings:
             out.append(f"- warning: {warning}")
+        if r.judge_metrics:
+            shown = r.judge_metrics.get(r.metric)
+            value = "n/a" if shown is None else f"{shown:.4f}"
+            out.append(
+                f"- judge-assisted (LLM judge labels, NOT human gold): {r.metric} {value} on "
+                f"{r.judge.get('n_judge_eval', 0)} held-out items judged"
+            )
+        if r.judge.get("judge_vs_gold") is not None:
+            out.append(
+                f"- the LLM judge agreed with human gold on {r.judge['judge_vs_gold']:.1%} of "
+                f"{r.judge.get('n_judge_vs_gold', 0)} held-out items"
+            )
+        if r.judge.get("n_pseudo"):
+            out.append(
+                f"- trained with {r.judge['n_pseudo']} pseudo-labels from the LLM judge "
+                "(excluded from every evaluation)"
+            )
+        if r.judge.get("judge_cost"):
+            out.append(f"- LLM judge spend so far: {r.judge['judge_cost']:.6g}")
         if r.guards:
             readings = "; ".join(_guard_reading(g) for g in r.guards)
             out.append(f"- guards (value / threshold): {readings}")
         prev = r
+    if state.judge.calls:
+        out += ["", "## LLM judge (its answers are in judge.jsonl, never in the labels)", ""]
+        if state.judge.attached is not None:
+            judge_conf = state.judge.attached.config
+            out.append(
+                f"- model {judge_conf.get('model')} at {state.judge.attached.endpoint}; rubric "
+                f"version {judge_conf.get('rubric_version')}"
+            )
+        for call in state.judge.calls:
+            stop = f"; stopped: {call.stopped}" if call.stopped else ""
+            out.append(
+                f"- round {call.round}, {call.use}: {call.n_asked} asked, {len(call.answers)} "
+                f"kept, {call.n_failed} failed, {call.n_cache_hits} from the cache, cost "
+                f"{call.cost:.6g}, {call.tokens} tokens, {call.seconds:.1f} s{stop}"
+            )
     if state.stopped is not None:
         out += ["", "## Stopped", "", f"- {state.stopped.reason} (rule: {state.stopped.rule})"]
     return "\n".join(out) + "\n"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_al._engine import Fitted, evaluate, fit, select, training_labels
 from jupyter_al._events import BatchSelected, Label, RoundClosed, RunState, event_from_dict
+from jupyter_al._judging import evaluate_judge, training_set
 from jupyter_al._session import _rebuild
 from jupyter_al._store import read_log
 from jupyter_al.exceptions import ReplayMismatchError
@@ -80,7 +81,11 @@ def _compare_batch(expected: BatchSelected | None, logged: BatchSelected) -> lis
 
 
 def _compare_round(
-    metrics: dict[str, float], n_gold: int, labels: dict[ItemId, Label], logged: RoundClosed
+    metrics: dict[str, float],
+    n_gold: int,
+    labels: dict[ItemId, Label],
+    logged: RoundClosed,
+    judge_metrics: dict[str, float],
 ) -> list[str]:
     r = logged.round
     out = []
@@ -92,6 +97,10 @@ def _compare_round(
         got = metrics.get(name)
         if not _close(got, value):
             out.append(f"round {r}: {name} logged {value!r}, replayed {got!r}")
+    for name, value in logged.judge_metrics.items():
+        got = judge_metrics.get(name)
+        if not _close(got, value):
+            out.append(f"round {r}: judge-assisted {name} logged {value!r}, replayed {got!r}")
     return out
 
 
@@ -106,7 +115,8 @@ def replay(
 ) -> ReplayReport:
     """Re-derive every round of a run from its log and the data, and compare.
 
-    Each round's model is refitted from the labels the log holds at that point, with the
+    Each round's model is refitted from the labels the log holds at that point (and the LLM
+    judge's pseudo-labels that were switched on then: the judge is never called), with the
     seed derived from the run's seed and the round, and the batch and the held-out metrics
     are computed again. Nothing in the run folder is changed.
 
@@ -143,18 +153,21 @@ def replay(
     for seq, event in events:
         if isinstance(event, BatchSelected):
             labels = training_labels(pool, state)
-            if fitted is None or fitted.round != event.round - 1 or fit_labels != labels:
-                fitted = fit(pool, labels, event.round - 1)
-                fit_labels = labels
+            train = training_set(pool, state, labels)
+            if fitted is None or fitted.round != event.round - 1 or fit_labels != train:
+                fitted = fit(pool, train, event.round - 1)
+                fit_labels = train
             expected = select(pool, state, fitted, event.round, labels)
             mismatches += _compare_batch(expected, event)
             n_batches += 1
         elif isinstance(event, RoundClosed):
             labels = training_labels(pool, state)
-            fitted = fit(pool, labels, event.round)
-            fit_labels = labels
+            train = training_set(pool, state, labels)
+            fitted = fit(pool, train, event.round)
+            fit_labels = train
             metrics, n_gold = evaluate(pool, fitted, state)
-            mismatches += _compare_round(metrics, n_gold, labels, event)
+            judge_metrics, _ = evaluate_judge(pool, fitted, state)
+            mismatches += _compare_round(metrics, n_gold, labels, event, judge_metrics)
             n_rounds += 1
         state.apply(seq, event)
     report = ReplayReport(folder, n_batches, n_rounds, tuple(mismatches))

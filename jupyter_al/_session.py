@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import difflib
 import inspect
+import json
 import math
 import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, cast
@@ -24,17 +26,22 @@ from jupyter_al._data import load_frame, parse_labels, split_holdout, to_item_id
 from jupyter_al._engine import (
     Fitted,
     Pool,
+    _round_float,
     class_counts,
     evaluate,
     fit,
+    holdout_labels,
     select,
     training_labels,
 )
 from jupyter_al._events import (
     Configured,
     Event,
+    JudgeAttached,
+    Judged,
     Label,
     Labeled,
+    PseudoLabelsSwitched,
     Resumed,
     RoundClosed,
     RunState,
@@ -47,6 +54,18 @@ from jupyter_al._events import (
 )
 from jupyter_al._exports import write_all, write_round_files, write_selection
 from jupyter_al._guards import evaluate_guards
+from jupyter_al._judging import (
+    OPINION_USES,
+    answer_spec,
+    append_records,
+    evaluate_judge,
+    judge_opinions,
+    n_pseudo_used,
+    read_records,
+    sample_ids,
+    training_set,
+    triage_shortlist,
+)
 from jupyter_al._pool import (
     HOLDOUT_FILE,
     attach_vectors,
@@ -60,6 +79,7 @@ from jupyter_al._pool import (
     save_holdout,
 )
 from jupyter_al._store import EventLog
+from jupyter_al.argilla import agreement as argilla_agreement
 from jupyter_al.exceptions import (
     ArgillaDatasetMissingError,
     ArgillaError,
@@ -69,6 +89,8 @@ from jupyter_al.exceptions import (
     ReplayMismatchError,
     SessionStoppedError,
 )
+from jupyter_al.judge import Judge, JudgeCache, JudgeRecord
+from jupyter_al.strategies import Candidates, top_k
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -156,7 +178,7 @@ class Session:
     annotator : str, optional
         The default annotator name for ``label`` (default ``"annotator"``).
     llm_judge : bool
-        Whether an LLM may act as judge (recorded in the configuration).
+        Whether an LLM may act as judge (recorded in the configuration). ``judge=`` needs it.
     label_descriptions : mapping of str to str, optional
         Guidelines per label, shown next to the label buttons in the widget.
     image_shape : (int, int), optional
@@ -172,6 +194,15 @@ class Session:
     keywords : mapping of str to list of str, optional
         Keywords per label for the cold-start seed: a label with no label yet gets an item
         holding one of its keywords (else the item closest to its name and description).
+    judge : jupyter_al.judge.Judge, optional
+        An LLM judge (needs ``llm_judge=True``); see ``docs/judge.md``. Its answers go to
+        ``judge.jsonl``, never into the labels. Pass it again to ``resume``.
+    judge_eval : int, optional
+        Ask the judge about this many held-out items before round 0 is evaluated, so that
+        every round has judge-assisted metrics beside the human-gold ones.
+    tracker : str, Tracker or list, optional
+        Experiment tracking: ``"mlflow"``, ``"wandb"``, a ``jupyter_al.tracking.Tracker``, or a
+        list of them (``docs/tracking.md``). The run folder is always the record.
 
     Examples
     --------
@@ -223,6 +254,9 @@ class Session:
         guards: str = "all",
         encoder: Any = "tfidf",
         keywords: Mapping[str, Sequence[str]] | None = None,
+        judge: Judge | None = None,
+        judge_eval: int | None = None,
+        tracker: Any = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -234,6 +268,7 @@ class Session:
             raise TypeError(msg)
         self._annotator = annotator or "annotator"
         self._widget: LabelingWidget | None = None
+        self._extras = _Extras(judge=judge, judge_eval=judge_eval, tracker=tracker)
         args: dict[str, Any] = {
             "config": config,
             "text": text,
@@ -439,8 +474,10 @@ class Session:
             self._init_common(frame, prep.pool, RunState(), prep.warnings)
             self._append(configured)
             self._start_warnings = list(prep.warnings)
+            self._start_extras(resumed=False)
             self._close_initial_round()
             write_all(self._log.folder, self._state, self._notes_context())
+            self._track_round()
         except BaseException:
             self._log.close()
             raise
@@ -571,6 +608,10 @@ class Session:
         self._pending = None
         self._start_warnings = warnings
         self._t_opened = time.monotonic()
+        self._judge: Judge | None = None
+        self._judge_cache: JudgeCache | None = None
+        self._judge_notes: dict[ItemId, JudgeRecord] = {}
+        self._tracker: Any = None
 
     def _close_initial_round(self) -> None:
         """Evaluate the model of the data's own labels as round 0, when there is one."""
@@ -578,7 +619,7 @@ class Session:
         if not self._pool.initial:
             return
         t0 = time.perf_counter()
-        fitted = fit(self._pool, labels, 0)
+        fitted = fit(self._pool, training_set(self._pool, self._state, labels), 0)
         if fitted is None:
             return
         self._set_fitted(fitted, labels)
@@ -607,6 +648,8 @@ class Session:
         strategy: str | Strategy | None = None,
         annotator: str | None = None,
         encoder: Any = None,
+        judge: Judge | None = None,
+        tracker: Any = None,
     ) -> Session:
         """Continue a run where it stopped (after a kernel restart or a crash).
 
@@ -620,6 +663,8 @@ class Session:
             Needed only when the run used your own estimator or strategy function.
         annotator : str, optional
             The default annotator name from now on.
+        judge, tracker : optional
+            The run's LLM judge and trackers (they are not saved: a judge holds a client).
 
         Raises
         ------
@@ -639,6 +684,8 @@ class Session:
             self._init_common(frame, pool, state, [])
             damage = log.contents.damage
             self._append(Resumed(round=state.round, damage=damage.describe() if damage else None))
+            self._extras = _Extras(judge=judge, judge_eval=None, tracker=tracker)
+            self._start_extras(resumed=True)
             write_all(self._log.folder, self._state, self._notes_context())
         except BaseException:
             log.close()
@@ -744,7 +791,7 @@ class Session:
         round_ = state.batch.round
         t0 = time.perf_counter()
         labels = training_labels(self._pool, state)
-        fitted = fit(self._pool, labels, round_)
+        fitted = fit(self._pool, training_set(self._pool, state, labels), round_)
         t1 = time.perf_counter()
         metrics, n_gold = evaluate(self._pool, fitted, state)
         timings = {"fit_s": round(t1 - t0, 6), "eval_s": round(time.perf_counter() - t1, 6)}
@@ -768,6 +815,7 @@ class Session:
         else:
             self._select_next()
         write_round_files(self._log.folder, self._state, round_, self._notes_context())
+        self._track_round()
         return RoundResult(
             round=round_,
             n_labeled=closed.n_labeled,
@@ -785,7 +833,15 @@ class Session:
         write_all(self._log.folder, self._state, self._notes_context())
 
     def close(self) -> None:
-        """Release the run folder (its lock). The log on disk stays complete."""
+        """Release the run folder (its lock) and finish the trackers. The log stays complete."""
+        tracker = getattr(self, "_tracker", None)
+        if tracker is not None and not self._log.closed:
+            tracker.finish("stopped" if self._state.stopped is not None else "finished")
+            self._tracker = None
+        cache = getattr(self, "_judge_cache", None)
+        if cache is not None:
+            cache.close()
+            self._judge_cache = None
         self._log.close()
 
     def __enter__(self) -> Self:
@@ -991,7 +1047,7 @@ class Session:
             done = len([r for r in self._state.rounds if r.round > 0])
             parts.append(f"{max(budget.max_rounds - done, 0)} of {budget.max_rounds} rounds left")
         if budget.max_cost is not None and budget.cost_per_label is not None:
-            left = budget.max_cost - n * budget.cost_per_label
+            left = budget.max_cost - n * budget.cost_per_label - self._state.judge.cost
             parts.append(f"{max(left, 0):g} of {budget.max_cost:g} money left")
         if budget.max_minutes is not None:
             assert self._state.configured is not None
@@ -1618,6 +1674,526 @@ class Session:
         return {r: ag.agreement(ratings, r) for r, ratings in sorted(per_round.items())}
 
     # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ LLM judge (#7)
+    @property
+    def judge(self) -> Judge | None:
+        """The LLM judge attached to this session (None without one)."""
+        return self._judge
+
+    def attach_judge(self, judge: Judge | None, *, cache: str | Path | None = None) -> None:
+        """Use ``judge`` from now on; None detaches it.
+
+        Its configuration (the model, the endpoint, the rubric and its version, the name of
+        the key's environment variable, never a key) is logged when it changes.
+
+        Parameters
+        ----------
+        judge : jupyter_al.judge.Judge or None
+        cache : path, optional
+            The judge's answer cache (SQLite). Default ``cache/judge.sqlite`` in the run
+            folder; point several runs at one file to share answers between them.
+
+        Raises
+        ------
+        ConfigError
+            When the session's configuration does not allow an LLM judge
+            (``llm_judge=False``), or ``judge`` is not a Judge.
+        """
+        if judge is None:
+            self._judge = None
+            return
+        if not isinstance(judge, Judge):
+            raise ConfigError(f"judge must be a jupyter_al.judge.Judge, got {type(judge).__name__}")
+        if not self.config.llm_judge:
+            raise ConfigError(
+                "judge= needs llm_judge=True: this session's configuration does not allow an "
+                "LLM judge (start it with Session(..., llm_judge=True))"
+            )
+        old = self._judge_cache
+        if old is not None:
+            old.close()
+        self._judge = judge
+        path = Path(cache) if cache is not None else self._log.folder / "cache" / "judge.sqlite"
+        self._judge_cache = JudgeCache(path)
+        conf = judge.config.to_dict()
+        last = self._state.judge.attached
+        if last is None or last.config != conf or last.endpoint != judge.endpoint:
+            self._append(
+                JudgeAttached(config=conf, endpoint=judge.endpoint, round=self._state.round)
+            )
+
+    def judge_evaluate(
+        self, n: int | None = 200, *, item_ids: Sequence[Any] | None = None
+    ) -> pd.DataFrame:
+        """Ask the judge to label held-out items, for judge-assisted metrics.
+
+        From the next round on, ``results.tsv`` has ``judge:<metric>`` columns (the model
+        scored against these labels) beside the human-gold ones, and ``judge_vs_gold``: how
+        often the judge gave the human gold label. Neither ever enters a human-gold metric.
+
+        Parameters
+        ----------
+        n : int or None
+            How many held-out items not yet judged to ask about (drawn with the run's seed);
+            None for all of them.
+        item_ids : sequence, optional
+            Exactly these held-out items instead.
+
+        Returns
+        -------
+        DataFrame
+            The records of this call (``judge_records`` has them all).
+        """
+        self._check_open()
+        done = self._state.judge.answers.get("evaluation", {})
+        if item_ids is not None:
+            ids = [self._judge_item(x, "holdout", "judge_evaluate") for x in item_ids]
+        else:
+            _check_count(n, "n")
+            left = [to_item_id(x) for x in self._pool.holdout_ids if to_item_id(x) not in done]
+            if not left and len(self._pool.holdout_ids) == 0:
+                raise ConfigError("judge_evaluate needs a held-out set; this session has none")
+            rng = np.random.default_rng([self.seed, 7, len(self._state.judge.calls)])
+            ids = sample_ids(left, n, rng)
+        return self._records_frame(self._ask_judge("evaluation", ids))
+
+    def pseudo_label(
+        self,
+        n: int | None = None,
+        *,
+        item_ids: Sequence[Any] | None = None,
+        min_confidence: float | None = None,
+    ) -> pd.DataFrame:
+        """Let the judge label unlabeled pool items for training (opt-in pseudo-labeling).
+
+        Pseudo-labels carry their source (``judge.jsonl``, ``provenance``), train the model
+        only for items no person labeled, are never evaluated as gold, and are switched off
+        with ``use_pseudo_labels(False)``.
+
+        Parameters
+        ----------
+        n : int, optional
+            How many unlabeled pool items to label (the most uncertain under the current
+            model first; drawn at random before any model).
+        item_ids : sequence, optional
+            Exactly these pool items instead.
+        min_confidence : float, optional
+            Keep only answers whose stated confidence is at least this (in [0, 1]).
+        """
+        self._check_open()
+        if min_confidence is not None and not (
+            isinstance(min_confidence, int | float) and 0.0 <= float(min_confidence) <= 1.0
+        ):
+            raise ConfigError(f"min_confidence must be a number in [0, 1], got {min_confidence!r}")
+        labeled = set(training_labels(self._pool, self._state))
+        if item_ids is not None:
+            ids = [self._judge_item(x, "pool", "pseudo_label") for x in item_ids]
+            already = [x for x in ids if x in labeled]
+            if already:
+                raise LabelError(
+                    f"pseudo_label takes unlabeled pool items; {already[:5]} already have a "
+                    "person's label"
+                )
+        else:
+            if n is None:
+                raise ConfigError("pseudo_label needs n= (how many items) or item_ids=")
+            _check_count(n, "n")
+            ids = self._uncertain_unlabeled(n, exclude=set(self._state.judge.pseudo_labels()))
+        event = self._ask_judge("pseudo-labeling", ids, min_confidence=min_confidence)
+        self._fitted = None  # the next fit sees the new training set
+        return self._records_frame(event)
+
+    @property
+    def pseudo_labels(self) -> pd.DataFrame:
+        """The judge's pseudo-labels, with their source and whether training uses each.
+
+        Columns: ``label``, ``source`` (``judge:<model>``), ``rubric_version``, ``round``
+        and ``in_training`` (False when switched off or when a person labeled the item).
+        """
+        people = training_labels(self._pool, self._state)
+        rows: dict[ItemId, dict[str, Any]] = {}
+        for call in self._state.judge.calls:
+            if call.use != "pseudo-labeling":
+                continue
+            for item_id, value in call.answers:
+                rows[item_id] = {
+                    "label": value,
+                    "source": f"judge:{call.model}",
+                    "rubric_version": call.rubric_version,
+                    "round": call.round,
+                }
+        on = self._state.judge.pseudo_enabled
+        for item_id, row in rows.items():
+            row["in_training"] = on and item_id not in people
+        cols = ["label", "source", "rubric_version", "round", "in_training"]
+        frame = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+        frame.index.name = "item_id"
+        return frame
+
+    def use_pseudo_labels(self, enabled: bool) -> None:
+        """Switch training on the judge's pseudo-labels on or off (logged)."""
+        self._check_open()
+        if not isinstance(enabled, bool):
+            raise ConfigError(f"enabled must be True or False, got {enabled!r}")
+        if enabled != self._state.judge.pseudo_enabled:
+            self._append(PseudoLabelsSwitched(enabled=enabled, round=self._state.round))
+            self._fitted = None
+
+    def judge_adjudicate(self, item_ids: Sequence[Any] | None = None) -> pd.DataFrame:
+        """Ask the judge about disputed items; its label and rationale support the reviewer.
+
+        By default the items team review left disputed (``argilla_review``). The answer is
+        shown in the widget and in ``argilla_review``; it never decides a label.
+        """
+        self._check_open()
+        if item_ids is None:
+            ids = list(self._state.argilla.flagged)
+            if not ids:
+                raise ConfigError(
+                    "nothing to adjudicate: no item is disputed; pass item_ids= to ask about "
+                    "particular items"
+                )
+        else:
+            ids = [self._resolve_item(x)[0] for x in item_ids]
+        return self._records_frame(self._ask_judge("adjudication", ids))
+
+    def judge_records(self) -> pd.DataFrame:
+        """Return every judge record of the run (``judge.jsonl``), one row each."""
+        records = read_records(self._log.folder)
+        columns = [f.name for f in dataclass_fields(JudgeRecord)]
+        return pd.DataFrame([r.to_dict() for r in records], columns=columns)
+
+    def judge_agreement(self) -> pd.DataFrame:
+        """Return how often people, the judge and the model agree, pair by pair.
+
+        One row per pair (human vs judge, human vs model, judge vs model): the items both
+        gave an answer for, the share that agree, and Cohen's kappa.
+        """
+        table = self.judge_disagreements(all_items=True)
+        rows = []
+        for a, b in (("human", "judge"), ("human", "model"), ("judge", "model")):
+            both = table[table[a].notna() & table[b].notna()]
+            ratings = {
+                i: {a: _as_label(x), b: _as_label(y)}
+                for i, x, y in zip(both.index, both[a], both[b], strict=True)
+            }
+            kappa = argilla_agreement(ratings, self._state.round).value if ratings else None
+            same = [_as_label(x) == _as_label(y) for x, y in zip(both[a], both[b], strict=True)]
+            rows.append(
+                {
+                    "pair": f"{a} vs {b}",
+                    "n_items": len(both),
+                    "agreement": float(np.mean(same)) if same else math.nan,
+                    "cohen_kappa": math.nan if kappa is None else kappa,
+                }
+            )
+        return pd.DataFrame(rows).set_index("pair")
+
+    def judge_disagreements(self, *, all_items: bool = False) -> pd.DataFrame:
+        """Return the items the judge answered about, with people's and the model's labels.
+
+        Columns: ``human`` (a person's label: pool or held-out gold), ``judge``, ``model``
+        (the current model's prediction), ``use``, ``rationale`` and ``disagreement`` (who
+        disagrees with whom). Only items with a disagreement, unless ``all_items``.
+        """
+        opinions: dict[ItemId, tuple[Any, str]] = {}
+        for use in ("evaluation", *OPINION_USES):
+            for k, v in self._state.judge.answers.get(use, {}).items():
+                opinions[k] = (v, use)
+        gold = {
+            **training_labels(self._pool, self._state),
+            **holdout_labels(self._pool, self._state),
+        }
+        ids = list(opinions)
+        preds = self._predict_items(ids)
+        rows = []
+        for item_id in ids:
+            value, use = opinions[item_id]
+            human, model = gold.get(item_id), preds.get(item_id)
+            pairs = [
+                name
+                for name, x, y in (
+                    ("human-judge", human, value),
+                    ("human-model", human, model),
+                    ("judge-model", value, model),
+                )
+                if x is not None and y is not None and _as_label(x) != _as_label(y)
+            ]
+            if not all_items and not pairs:
+                continue
+            note = self._judge_notes.get(item_id)
+            rows.append(
+                {
+                    "item_id": item_id,
+                    "human": human,
+                    "judge": value,
+                    "model": model,
+                    "use": use,
+                    "rationale": note.rationale if note is not None else None,
+                    "disagreement": ", ".join(pairs),
+                }
+            )
+        cols = ["item_id", "human", "judge", "model", "use", "rationale", "disagreement"]
+        return pd.DataFrame(rows, columns=cols).set_index("item_id")
+
+    def judge_note(self, item_id: Any) -> dict[str, Any] | None:
+        """Return the judge's latest answer about an item (label, rationale, use), or None."""
+        key, _ = self._resolve_item(item_id)
+        rec = self._judge_notes.get(key)
+        if rec is None:
+            return None
+        return {
+            "label": rec.value,
+            "rationale": rec.rationale,
+            "confidence": rec.confidence,
+            "use": rec.use,
+            "model": rec.model_answered or rec.model,
+        }
+
+    def _judge_item(self, item_id: Any, split: str, what: str) -> ItemId:
+        key, where = self._resolve_item(item_id)
+        if where != split:
+            kind = "held-out" if split == "holdout" else "pool"
+            raise LabelError(f"{what} takes {kind} items; item_id {key!r} is in the {where}")
+        return key
+
+    def _uncertain_unlabeled(self, n: int, *, exclude: set[ItemId]) -> list[ItemId]:
+        from jupyter_al._engine import candidate_positions, score
+
+        cand = candidate_positions(self._pool, self._state)
+        ids_all = self._pool.ids[cand].tolist()
+        keep = np.array([to_item_id(x) not in exclude for x in ids_all], dtype=bool)
+        cand = cand[keep]
+        if len(cand) == 0:
+            raise ConfigError("no unlabeled pool item is left to pseudo-label")
+        labels = training_labels(self._pool, self._state)
+        fitted = self._fitted or fit(
+            self._pool, training_set(self._pool, self._state, labels), self._state.round
+        )
+        rng = np.random.default_rng([self.seed, 11, len(self._state.judge.calls)])
+        if fitted is None:
+            order = rng.permutation(len(cand))[:n]
+        else:
+            proba = score(self._pool, fitted, cand)
+            u = (
+                _metrics_uncertainty(proba, self.config.task)
+                if proba is not None
+                else rng.random(len(cand))
+            )
+            order = top_k(u, min(n, len(cand)), rng)
+        return [to_item_id(x) for x in self._pool.ids[cand[np.sort(order)]]]
+
+    def _triage(self, fitted: Fitted, round_: int, labels: Mapping[ItemId, Label]) -> None:
+        """Ask the judge about the triage shortlist's items it has no opinion of yet."""
+        from jupyter_al._engine import candidate_positions, is_seed_round, score, select_rng
+
+        if is_seed_round(self._pool, self._state, labels):
+            return
+        cand = candidate_positions(self._pool, self._state)
+        if len(cand) == 0:
+            return
+        cands = Candidates(
+            task=self.config.task, classes=self._pool.classes, proba=score(self._pool, fitted, cand)
+        )
+        k = min(self.config.batch_size, len(cand))
+        short = triage_shortlist(cands, k, select_rng(self.seed, round_))
+        opinions = judge_opinions(self._pool, self._state, cand[short])
+        ids = [
+            to_item_id(x)
+            for x, op in zip(self._pool.ids[cand[short]], opinions, strict=True)
+            if op is None
+        ]
+        if ids:
+            self._ask_judge("prioritization", ids)
+
+    def _ask_judge(
+        self, use: str, ids: list[ItemId], *, min_confidence: float | None = None
+    ) -> Judged:
+        judge = self._judge
+        if judge is None:
+            raise ConfigError(
+                "no LLM judge is attached: pass judge=Judge(...) to Session or resume, or call "
+                "session.attach_judge(judge)"
+            )
+        texts = self._shown_texts(ids)
+        budget = self.config.budget
+        max_cost = None
+        if budget.max_cost is not None:
+            spent = self._state.n_human_labels * (budget.cost_per_label or 0.0)
+            max_cost = max(0.0, budget.max_cost - spent - self._state.judge.cost)
+        deadline = None
+        if budget.max_minutes is not None:
+            assert self._state.configured is not None
+            started = datetime.fromisoformat(self._state.configured.ts)
+            used = (datetime.now(started.tzinfo) - started).total_seconds()
+            deadline = time.monotonic() + max(0.0, budget.max_minutes * 60 - used)
+        folder = self._log.folder
+
+        def keep(record: JudgeRecord) -> None:
+            append_records(folder, [record])
+            if record.ok:
+                self._judge_notes[record.item_id] = record
+
+        run = judge.ask(
+            list(zip(ids, texts, strict=True)),
+            answer_spec(self.config),
+            use=cast("Any", use),
+            round=self._state.round,
+            cache=self._judge_cache,
+            max_cost=max_cost,
+            deadline=deadline,
+            on_record=keep,
+        )
+        values, rejected = [], 0
+        for r in run.records:
+            if not r.ok:
+                continue
+            if min_confidence is not None and (
+                r.confidence is None or r.confidence < min_confidence
+            ):
+                rejected += 1
+                continue
+            values.append([r.item_id, r.value])
+        event = Judged(
+            round=self._state.round,
+            use=use,
+            output_type="label",
+            model=judge.config.model,
+            rubric_version=judge.config.rubric_version,
+            record_ids=[r.record_id for r in run.records],
+            answers=values,
+            n_asked=len(ids),
+            n_failed=sum(1 for r in run.records if not r.ok),
+            n_cache_hits=sum(1 for r in run.records if r.cache_hit),
+            n_rejected=rejected,
+            cost=_round_float(run.cost),
+            tokens=run.tokens,
+            seconds=run.seconds,
+            stopped=run.stopped,
+        )
+        self._append(event)
+        if run.stopped is not None:
+            import warnings as _warnings
+
+            _warnings.warn(
+                f"the judge stopped after {len(run.records)} of {len(ids)} items: {run.stopped}",
+                stacklevel=3,
+            )
+        return event
+
+    def _records_frame(self, event: Judged) -> pd.DataFrame:
+        frame = self.judge_records()
+        return frame[frame["record_id"].isin(event.record_ids)].reset_index(drop=True)
+
+    def _shown_texts(self, ids: list[ItemId]) -> list[str]:
+        pool = self._pool
+        out = []
+        for item_id in ids:
+            if item_id in pool.ids:
+                out.append(pool.texts_at(pool.positions([item_id]))[0])
+            else:
+                assert pool.holdout_texts is not None
+                hpos = pool.holdout_ids.get_indexer(
+                    pd.Index([item_id], dtype=pool.holdout_ids.dtype)
+                )
+                out.append(pool.holdout_texts[int(hpos[0])])
+        return out
+
+    def _predict_items(self, ids: list[ItemId]) -> dict[ItemId, Any]:
+        """Return the current model's prediction for pool and held-out items (none unfitted)."""
+        from jupyter_al._engine import _predictions, score
+        from jupyter_al._model import predict_proba_aligned
+
+        try:
+            self.model_  # noqa: B018  # why: fits the last closed round's model when needed
+        except NotFittedError:
+            return {}
+        fitted = self._fitted
+        assert fitted is not None
+        pool = self._pool
+        out: dict[ItemId, Any] = {}
+        in_pool = [i for i in ids if i in pool.ids]
+        if in_pool:
+            pos = pool.positions(in_pool)
+            preds, _ = _predictions(pool, score(pool, fitted, pos).astype(np.float64))
+            out.update(zip(in_pool, preds, strict=True))
+        held = [i for i in ids if i not in pool.ids and i in pool.holdout_ids]
+        if held and pool.X_holdout is not None:
+            hpos = np.asarray(
+                pool.holdout_ids.get_indexer(pd.Index(held, dtype=pool.holdout_ids.dtype)),
+                dtype=np.intp,
+            )
+            proba = predict_proba_aligned(
+                fitted.model, pool.X_holdout[hpos], pool.classes, task=self.config.task
+            ).astype(np.float64)
+            preds, _ = _predictions(pool, proba)
+            out.update(zip(held, preds, strict=True))
+        return out
+
+    # ------------------------------------------------------------------ trackers and judge setup
+    def _start_extras(self, *, resumed: bool) -> None:
+        extras = self._extras
+        for record in read_records(self._log.folder):
+            if record.ok:
+                self._judge_notes[record.item_id] = record
+        if extras.judge is not None:
+            self.attach_judge(extras.judge)
+        if extras.judge_eval is not None:
+            if extras.judge is None:
+                raise ConfigError("judge_eval= needs judge= (the judge that labels held-out items)")
+            self.judge_evaluate(extras.judge_eval)
+        if extras.tracker is not None:
+            from jupyter_al.tracking import RunInfo, make_tracker
+
+            tracker = make_tracker(extras.tracker)
+            assert self._state.configured is not None
+            tracker.start(
+                RunInfo(
+                    run_dir=self._log.folder,
+                    session_id=self.session_id,
+                    name=self._log.folder.name,
+                    params=_flat_params(self._state.configured),
+                    resumed=resumed,
+                )
+            )
+            self._tracker = tracker
+
+    def _track_round(self) -> None:
+        tracker = self._tracker
+        if tracker is None or not self._state.rounds:
+            return
+        from jupyter_al._exports import NOTES_FILE, RESULTS_FILE, annotation_file, selection_file
+        from jupyter_al.tracking import RoundInfo
+
+        r = self._state.rounds[-1]
+        folder = self._log.folder
+        files = [
+            folder / selection_file(r.round),
+            folder / annotation_file(r.round),
+            folder / RESULTS_FILE,
+            folder / NOTES_FILE,
+        ]
+        values = {
+            "n_batch_labeled": float(r.n_batch_labeled),
+            "n_batch_skipped": float(r.n_batch_skipped),
+            "n_holdout_gold": float(r.n_holdout_gold),
+            **{k: float(v) for k, v in r.timings.items()},
+            **{k: float(v) for k, v in r.judge.items() if isinstance(v, int | float)},
+        }
+        tracker.log_round(
+            RoundInfo(
+                round=r.round,
+                n_labeled=r.n_labeled,
+                gold_metrics=dict(r.metrics),
+                judge_metrics=dict(r.judge_metrics),
+                values=values,
+                artifacts=[f for f in files if f.exists()],
+            )
+        )
+        if self._state.stopped is not None:
+            tracker.finish("stopped")
+            self._tracker = None
+
     def _append(self, event: Event) -> None:
         seq = self._log.append(event_to_dict(event))
         self._state.apply(seq, event)
@@ -1700,9 +2276,12 @@ class Session:
         # the batch of round r is chosen by the model fitted on the labels known now, seeded
         # for round r - 1; right after submit() that is the model submit() just fitted
         fitted = self._fitted
-        if fitted is None or fitted.round != round_ - 1 or self._fit_labels != labels:
-            fitted = fit(self._pool, labels, round_ - 1)
-            self._set_fitted(fitted, labels)
+        train = training_set(self._pool, state, labels)
+        if fitted is None or fitted.round != round_ - 1 or self._fit_labels != train:
+            fitted = fit(self._pool, train, round_ - 1)
+            self._set_fitted(fitted, train)
+        if self._judge is not None and self._pool.strategy.needs_judge and fitted is not None:
+            self._triage(fitted, round_, labels)
         batch = select(self._pool, state, fitted, round_, labels)
         if batch is None:
             rule = self._exhaustion_rule()
@@ -1734,13 +2313,15 @@ class Session:
         if budget.max_labels is not None and n >= budget.max_labels:
             return "max_labels", f"label budget reached: {n} of {budget.max_labels} labels given"
         if budget.max_cost is not None and budget.cost_per_label is not None:
-            spent = n * budget.cost_per_label
+            judge_cost = self._state.judge.cost
+            spent = n * budget.cost_per_label + judge_cost
             if spent + budget.cost_per_label > budget.max_cost + 1e-12:
+                judged = f" and {judge_cost:g} on the LLM judge" if judge_cost else ""
                 return (
                     "max_cost",
                     (
                         f"money budget reached: {spent:g} of {budget.max_cost:g} spent "
-                        f"({n} labels at {budget.cost_per_label:g} each)"
+                        f"({n} labels at {budget.cost_per_label:g} each{judged})"
                     ),
                 )
         return None
@@ -1822,6 +2403,10 @@ class Session:
             if g.tripped and not (g.name == "duplicate_pool" and g.name in said)
         )
         value = metrics.get(self._pool.metric)
+        judge_metrics, judge_info = evaluate_judge(self._pool, fitted, state)
+        if state.judge.calls:
+            judge_info["n_pseudo"] = n_pseudo_used(state, labels)
+            judge_info["judge_cost"] = _round_float(state.judge.cost)
         return RoundClosed(
             round=round_,
             n_labeled=len(labels),
@@ -1839,6 +2424,8 @@ class Session:
             timings=timings,
             warnings=warns,
             guards=[g.to_dict() for g in guards],
+            judge_metrics=judge_metrics,
+            judge=judge_info if state.judge.calls else {},
         )
 
     def _set_fitted(self, fitted: Fitted | None, labels: Mapping[ItemId, Label]) -> None:
@@ -2004,7 +2591,8 @@ def _labels_at_round_close(pool: Pool, events: list[tuple[int, Event]]) -> dict[
     from jupyter_al._events import fold
 
     last = max(i for i, (_, e) in enumerate(events) if isinstance(e, RoundClosed))
-    return training_labels(pool, fold(events[: last + 1]))
+    state = fold(events[: last + 1])
+    return training_set(pool, state, training_labels(pool, state))
 
 
 def _rebuild(
@@ -2060,3 +2648,47 @@ def _rebuild(
     )
     attach_vectors(prep.pool, encoder, cache_dir=folder / "cache", pool_digest=digest)
     return frame, prep.pool, fold(events)
+
+
+@dataclass(frozen=True, slots=True)
+class _Extras:
+    """What a session is given besides its configuration: not logged as configuration."""
+
+    judge: Judge | None = None
+    judge_eval: int | None = None
+    tracker: Any = None
+
+
+def _check_count(n: object, name: str) -> None:
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ConfigError(f"{name} must be a positive integer or None, got {n!r}")
+
+
+def _as_label(value: Any) -> Any:
+    """Return a label comparable across sources (a list/tuple of labels as a sorted tuple)."""
+    if isinstance(value, list | tuple):
+        return tuple(sorted(str(v) for v in value))
+    return value
+
+
+def _metrics_uncertainty(proba: Any, task: str) -> Any:
+    from jupyter_al.strategies import margin_scores, mean_max_loss_scores
+
+    return mean_max_loss_scores(proba) if task == "multilabel" else margin_scores(proba)
+
+
+def _flat_params(configured: Configured) -> dict[str, str | int | float | bool | None]:
+    """Return the configuration as flat parameters for trackers (``budget.max_labels``...)."""
+    out: dict[str, str | int | float | bool | None] = {"seed": configured.seed}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif value is None or isinstance(value, str | int | float | bool):
+            out[prefix] = value
+        else:
+            out[prefix] = json.dumps(value, ensure_ascii=False, default=str)
+
+    walk("", configured.config)
+    return out

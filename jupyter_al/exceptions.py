@@ -13,10 +13,11 @@ received. The tree::
     │   └── SessionExistsError                a new session pointed at a folder that has one
     ├── SessionStoppedError                   label/submit after a stopping rule fired
     ├── ReplayMismatchError                   replay did not reproduce the run, or the pool differs
-    └── ArgillaError                          a call to the Argilla server failed (names the step)
-        ├── ArgillaUnavailableError           down, timed out or 5xx after the retries
-        ├── ArgillaDatasetMissingError        the dataset was deleted on the server
-        └── ArgillaSchemaError                its fields or question no longer fit the session
+    ├── ArgillaError                          a call to the Argilla server failed (names the step)
+    │   ├── ArgillaUnavailableError           down, timed out or 5xx after the retries
+    │   ├── ArgillaDatasetMissingError        the dataset was deleted on the server
+    │   └── ArgillaSchemaError                its fields or question no longer fit the session
+    └── JudgeError                            an LLM judge's endpoint refused the request
 
 For a model that is not fitted yet, scikit-learn's ``NotFittedError`` is reused.
 """
@@ -29,6 +30,7 @@ __all__ = [
     "ArgillaSchemaError",
     "ArgillaUnavailableError",
     "ConfigError",
+    "JudgeError",
     "JupyterALError",
     "LabelError",
     "PoolExhaustedError",
@@ -95,3 +97,11 @@ class ArgillaDatasetMissingError(ArgillaError):
 
 class ArgillaSchemaError(ArgillaError):
     """The dataset on the server no longer has the fields or the question this session needs."""
+
+
+class JudgeError(JupyterALError):
+    """An LLM judge's endpoint refused the request (a wrong model, URL or key).
+
+    Transient failures (rate limits, 5xx, timeouts) are retried and, when they last, are
+    recorded in the judge's records instead of raised.
+    """

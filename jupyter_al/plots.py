@@ -32,6 +32,10 @@ def learning_curve(
 ) -> go.Figure:
     """Plot the held-out (human-gold) metric against the number of labels.
 
+    When the rounds carry judge-assisted values (``judge:<metric>``: the model scored against
+    an LLM judge's labels), they are drawn as their own dashed series, never merged with the
+    human-gold one.
+
     Parameters
     ----------
     rounds : DataFrame
@@ -70,6 +74,24 @@ def learning_curve(
             + " %{y:.4f}<extra></extra>",
         )
     )
+    judge_col = f"judge:{metric}"
+    if judge_col in rounds.columns:
+        judged = rounds.dropna(subset=[judge_col])
+        if len(judged):
+            fig.add_trace(
+                go.Scatter(
+                    x=list(judged["n_labeled"]),
+                    y=list(judged[judge_col]),
+                    mode="lines+markers",
+                    name=f"{metric} (LLM judge, not gold)",
+                    line={"dash": "dash"},
+                    marker={"symbol": "diamond-open"},
+                    customdata=list(judged["round"]),
+                    hovertemplate="round %{customdata}<br>%{x} labels<br>judge-assisted "
+                    + metric
+                    + " %{y:.4f}<extra></extra>",
+                )
+            )
     if reference is not None:
         fig.add_hline(
             y=reference,

@@ -146,6 +146,10 @@ class Candidates:
     committee : tuple of ndarray or None
         Probabilities of each committee member (each shaped like ``proba``), for
         query-by-committee; given to strategies registered with ``needs_committee``.
+    judge : sequence or None
+        The LLM judge's latest opinion of each candidate (a label, a list of labels for
+        multilabel, or None where it has none), given only to strategies that declare
+        ``needs_judge``. Opinions are never labels: they only order what people see.
     texts : sequence of str or None
         The candidates' texts (keyword rules); given to strategies with ``needs_texts``.
     """
@@ -164,6 +168,7 @@ class Candidates:
     taken_groups: frozenset[int] = frozenset()
     committee: tuple[NDArray[np.floating], ...] | None = None
     texts: Sequence[str] | None = None
+    judge: Sequence[Any] | None = None
 
     @property
     def n(self) -> int:
@@ -232,6 +237,8 @@ class StrategyInfo:
         The strategy reads ``candidates.committee`` (the session fits the committee).
     needs_texts : bool, default False
         The strategy reads ``candidates.texts``.
+    needs_judge : bool, default False
+        The strategy reads ``candidates.judge`` (the session asks the judge first).
     """
 
     name: str
@@ -243,6 +250,7 @@ class StrategyInfo:
     needs_vectors: bool = False
     needs_committee: bool = False
     needs_texts: bool = False
+    needs_judge: bool = False
 
 
 #: name -> registry entry. Filled by :func:`register_strategy`.
@@ -298,6 +306,7 @@ def register_strategy(
     needs_vectors: bool = False,
     needs_committee: bool = False,
     needs_texts: bool = False,
+    needs_judge: bool = False,
 ) -> Callable[[Strategy], Strategy]:
     """Register a strategy under ``name`` (a decorator).
 
@@ -316,8 +325,9 @@ def register_strategy(
         Whether the strategy needs ``candidates.proba`` (a fitted model).
     needs_features : bool
         Whether the strategy reads ``candidates.X`` / ``candidates.X_labeled``.
-    needs_vectors, needs_committee, needs_texts : bool
-        Whether it reads ``candidates.vectors`` / ``vectors_labeled``, ``committee``, ``texts``.
+    needs_vectors, needs_committee, needs_texts, needs_judge : bool
+        Whether it reads ``candidates.vectors`` / ``vectors_labeled``, ``committee``,
+        ``texts``, ``judge``.
 
     Returns
     -------
@@ -372,6 +382,7 @@ def register_strategy(
             needs_vectors=needs_vectors,
             needs_committee=needs_committee,
             needs_texts=needs_texts,
+            needs_judge=needs_judge,
         )
         return func
 
@@ -399,8 +410,9 @@ def known_strategies(task: Task) -> tuple[str, ...]:
     Examples
     --------
     >>> known_strategies("multilabel")  # doctest: +NORMALIZE_WHITESPACE
-    ('badge', 'binary_minimum', 'diverse_seed', 'kcenter', 'label_cardinality', 'mean_max_loss',
-     'mean_max_loss_balance', 'mean_max_loss_density', 'mean_max_loss_kcenter', 'qbc', 'random')
+    ('badge', 'binary_minimum', 'diverse_seed', 'judge_triage', 'kcenter', 'label_cardinality',
+     'mean_max_loss', 'mean_max_loss_balance', 'mean_max_loss_density', 'mean_max_loss_kcenter',
+     'qbc', 'random')
     """
     task = _check_task(task)
     return tuple(sorted(name for name, info in STRATEGIES.items() if task in info.tasks))
@@ -1698,4 +1710,6 @@ def _diverse_seed(candidates: Candidates, batch_size: int, rng: np.random.Genera
 
 # Composed strategies (diversity, density, class balance, committees, BADGE) register
 # themselves on import; imported last because they build on everything above.
+# The judge-triage strategy (LLM judge, #7) registers itself the same way.
+import jupyter_al._judging  # noqa: E402, F401
 from jupyter_al._hybrid import Hybrid, hybrid  # noqa: E402
