@@ -147,9 +147,11 @@ class LabelingWidget(anywidget.AnyWidget):
 
     def on_event(self, event: Event) -> None:
         """Update the page after the session logged ``event`` (called by the session)."""
-        from jupyter_al._events import Labeled, Skipped, Undone
+        from jupyter_al._events import Judged, Labeled, Skipped, Undone
 
         try:
+            if isinstance(event, Judged):
+                self._batch_round = -1  # the judge's notes on the open batch may have changed
             with self.hold_sync():
                 self._push_batch()
                 if not isinstance(event, Labeled | Skipped | Undone):
@@ -194,6 +196,7 @@ class LabelingWidget(anywidget.AnyWidget):
             "rounds": [int(v) for v in done["round"]],
             "stop": s.stop_reason,
             "closed": int((rounds["round"] > 0).sum()) if len(rounds) else 0,
+            "judge": _judge_series(rounds, s.metric),
         }
         self.class_counts = s.class_counts()
         self.guards = s.last_guards()
@@ -239,6 +242,10 @@ class LabelingWidget(anywidget.AnyWidget):
             "round",
         ):
             item[key] = rec[key]
+        # the LLM judge's answer about this item (a suggestion for the reviewer, never a label)
+        note = s.judge_note(rec["id"])
+        if note is not None:
+            item["judge"] = _json_note(note)
         return item
 
     def _progress(self) -> dict[str, Any]:
@@ -470,6 +477,48 @@ def _user_namespace() -> dict[str, Any]:
         return {}
     shell = get_ipython()
     return dict(shell.user_ns) if shell is not None else {}
+
+
+def _judge_series(rounds: Any, metric: str) -> dict[str, list[Any]]:
+    """Return the judge-assisted points of ``metric`` (``judge:<metric>``), numbers only.
+
+    These are the model scored against an LLM judge's labels of held-out items, never human
+    gold; the page draws them as their own series.
+    """
+    out: dict[str, list[Any]] = {"x": [], "y": [], "rounds": []}
+    column = f"judge:{metric}"
+    if column not in rounds.columns:
+        return out
+    for n, value, r in zip(rounds["n_labeled"], rounds[column], rounds["round"], strict=True):
+        y = _json_scalar(value)
+        if isinstance(y, bool) or not isinstance(y, int | float):
+            continue
+        out["x"].append(int(n))
+        out["y"].append(float(y))
+        out["rounds"].append(int(r))
+    return out
+
+
+def _json_note(note: dict[str, Any]) -> dict[str, Any]:
+    """Return the judge's note on an item as plain JSON (a label: str or list of str)."""
+    label = note.get("label")
+    if isinstance(label, set | frozenset):
+        label = sorted(str(x) for x in label)
+    elif isinstance(label, list | tuple | np.ndarray):
+        label = [str(x) for x in label]
+    elif label is not None:
+        label = str(_json_scalar(label))
+    confidence = _json_scalar(note.get("confidence"))
+    rationale = note.get("rationale")
+    return {
+        "label": label,
+        "rationale": None if rationale is None else str(rationale),
+        "confidence": float(confidence)
+        if isinstance(confidence, int | float) and not isinstance(confidence, bool)
+        else None,
+        "use": str(note.get("use") or ""),
+        "model": str(note.get("model") or ""),
+    }
 
 
 def _format_value(value: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -361,3 +362,87 @@ def test_curve_counts_closed_rounds_even_without_a_point(session: Session, widge
 
     assert 1 == widget.curve["closed"]
     assert [] == widget.curve["x"]
+
+
+def _judged_session(pool: pd.DataFrame, tmp_path: Path) -> Session:
+    from jupyter_al.judge import Judge
+
+    def answer(_request: dict[str, Any]) -> str:
+        return json.dumps({"label": "food", "rationale": "a <b>recipe</b>", "confidence": 0.8})
+
+    return Session(
+        pool,
+        text="text",
+        labels=["sports", "tech", "food"],
+        holdout=0.2,
+        holdout_label_column="topic",
+        batch_size=10,
+        random_state=0,
+        store=tmp_path / "judged",
+        llm_judge=True,
+        judge=Judge("kw", fn=answer),
+        judge_eval=20,
+        strategy="judge_triage",
+    )
+
+
+def test_judge_metrics_are_their_own_series_and_notes_reach_the_items(
+    pool: pd.DataFrame, tmp_path: Path
+):
+    s = _judged_session(pool, tmp_path)
+    w = s.widget
+    for it in list(w.items):
+        send(w, {"kind": "label", "item_id": it["id"], "label": pool.loc[int(it["id"]), "topic"]})
+
+    assert 1 == len(s.rounds)
+    column = s.rounds["judge:" + s.metric]
+    judged = s.rounds[column.notna()]
+    assert len(judged) == 1
+    assert judged["n_labeled"].tolist() == w.curve["judge"]["x"]
+    assert judged[f"judge:{s.metric}"].tolist() == pytest.approx(w.curve["judge"]["y"])
+    assert judged["round"].tolist() == w.curve["judge"]["rounds"]
+    # human gold stays its own series, never mixed with the judge's
+    assert s.rounds["value"].tolist() == w.curve["y"]
+    assert w.curve["y"] != w.curve["judge"]["y"]
+
+    notes = [it["judge"] for it in w.items if "judge" in it]
+    assert notes, "the judge_triage batch has items the judge answered about"
+    note = notes[0]
+    assert "food" == note["label"]
+    assert "a <b>recipe</b>" == note["rationale"]
+    assert 0.8 == note["confidence"]
+    assert "kw" == note["model"]
+    assert note["use"]
+    first = next(it for it in w.items if "judge" in it)
+    assert note == s.judge_note(s.batch_item_id(first["id"]))
+    json.dumps(w.items)  # JSON-safe, as the comm sends it
+    json.dumps(w.curve)
+    s.close()
+
+
+def test_a_judge_answer_during_the_batch_reaches_its_item(pool: pd.DataFrame, tmp_path: Path):
+    s = _judged_session(pool, tmp_path)
+    w = s.widget
+    item = w.items[-1]["id"]
+    s.judge_adjudicate([s.batch_item_id(item)])
+
+    shown = next(it for it in w.items if it["id"] == item)
+    assert "adjudication" == shown["judge"]["use"]
+    assert "food" == shown["judge"]["label"]
+    s.close()
+
+
+def test_without_a_judge_there_is_no_judge_series_or_note(
+    session: Session, widget: LabelingWidget, pool: pd.DataFrame
+):
+    for it in list(widget.items):
+        send(
+            widget,
+            {"kind": "label", "item_id": it["id"], "label": pool.loc[int(it["id"]), "topic"]},
+        )
+
+    assert 1 == len(session.rounds)
+    assert {"x": [], "y": [], "rounds": []} == widget.curve.get(
+        "judge", {"x": [], "y": [], "rounds": []}
+    )
+    assert not any("judge" in it for it in widget.items)

@@ -2,15 +2,18 @@
  * The learning-curve figure as plain data (no plotly import here, so it is unit-tested and the
  * heavy library stays in plot.ts): the human-gold metric against the number of labels, one
  * point per round, a marker and a note where the loop stopped, and a small bar chart of the
- * labeled classes beside it.
+ * labeled classes beside it. When an LLM judge labeled held-out items, the same metric against
+ * the judge's labels is its own dashed, muted series, never mixed with human gold.
  */
-import type { Curve } from "./types";
+import type { Curve, JudgeSeries } from "./types";
 
 export interface Theme {
   color: string;
   grid: string;
   accent: string;
   stop: string;
+  /** The judge-assisted series (muted, distinct from the human-gold accent). */
+  judge: string;
   font_family: string;
 }
 
@@ -19,6 +22,7 @@ export const DEFAULT_THEME: Theme = {
   grid: "rgba(128,128,128,0.25)",
   accent: "#1976d2",
   stop: "#d32f2f",
+  judge: "#8e7cc3",
   font_family: "sans-serif",
 };
 
@@ -41,11 +45,12 @@ export function with_alpha(color: string, alpha: number): string | null {
   return `rgba(${r},${g},${b},${alpha})`;
 }
 
-/** A plotly theme from the widget's computed CSS (text color, accent, error color, font). */
+/** A plotly theme from the widget's computed CSS (text, accent, error and judge colors, font). */
 export function theme_from(css: {
   color?: string;
   accent?: string;
   stop?: string;
+  judge?: string;
   font_family?: string;
 }): Theme {
   const color = plain_color(css.color, DEFAULT_THEME.color);
@@ -54,6 +59,7 @@ export function theme_from(css: {
     grid: with_alpha(color, 0.2) ?? DEFAULT_THEME.grid,
     accent: plain_color(css.accent, DEFAULT_THEME.accent),
     stop: plain_color(css.stop, DEFAULT_THEME.stop),
+    judge: plain_color(css.judge, DEFAULT_THEME.judge),
     font_family: css.font_family?.trim() || DEFAULT_THEME.font_family,
   };
 }
@@ -76,8 +82,8 @@ function short(s: string, n = 14): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
-/** The curve's points, with x/y of unequal length or non-finite values dropped. */
-export function curve_points(curve: Curve | null | undefined): {
+/** The curve's points (or the judge series'), with unpaired or non-finite values dropped. */
+export function curve_points(curve: JudgeSeries | null | undefined): {
   x: number[];
   y: number[];
   rounds: (number | null)[];
@@ -102,22 +108,45 @@ export function curve_figure(
 ): Figure {
   const metric = plot_text(curve?.metric || "metric");
   const pts = curve_points(curve);
+  // anything not an object (a string, a list) is no series
+  const raw_judge = curve?.judge;
+  const judge = curve_points(
+    raw_judge && typeof raw_judge === "object" && !Array.isArray(raw_judge) ? raw_judge : null,
+  );
+  const has_judge = judge.x.length > 0;
   const counts = Object.entries(class_counts ?? {}).filter(([, v]) => Number.isFinite(v));
   const data: Record<string, unknown>[] = [
     {
       type: "scatter",
       mode: "lines+markers",
-      name: metric,
+      name: `${metric} (human gold)`,
       x: pts.x,
       y: pts.y,
       customdata: pts.rounds,
-      hovertemplate: `round %{customdata}<br>%{x} labels<br>${metric} %{y:.3f}<extra></extra>`,
+      hovertemplate: `round %{customdata}<br>%{x} labels<br>${metric} %{y:.3f} (human gold)<extra></extra>`,
       line: { color: theme.accent, width: 2 },
       marker: { color: theme.accent, size: 6 },
       xaxis: "x",
       yaxis: "y",
     },
   ];
+  if (has_judge) {
+    data.push({
+      type: "scatter",
+      mode: "lines+markers",
+      name: `${metric} (LLM judge, not gold)`,
+      x: judge.x,
+      y: judge.y,
+      customdata: judge.rounds,
+      hovertemplate:
+        `round %{customdata}<br>%{x} labels<br>${metric} %{y:.3f}<br>` +
+        "judge-assisted: against an LLM judge's labels, not human gold<extra></extra>",
+      line: { color: theme.judge, width: 1.5, dash: "dash" },
+      marker: { color: theme.judge, size: 5, symbol: "circle-open" },
+      xaxis: "x",
+      yaxis: "y",
+    });
+  }
   const annotations: Record<string, unknown>[] = [];
   const stop = curve?.stop;
   const last = pts.x.length - 1;
@@ -126,6 +155,7 @@ export function curve_figure(
       type: "scatter",
       mode: "markers",
       name: "stop",
+      showlegend: false,
       x: [pts.x[last]],
       y: [pts.y[last]],
       hovertemplate: `stopped: ${plot_text(stop)}<extra></extra>`,
@@ -152,8 +182,9 @@ export function curve_figure(
       y: 0.5,
       xref: "paper",
       yref: "paper",
-      text:
-        (curve?.closed ?? 0) > 0
+      text: has_judge
+        ? "no human-gold point yet (the dashed line is the LLM judge, not gold)"
+        : (curve?.closed ?? 0) > 0
           ? "no point yet: nothing could be evaluated (two labeled classes and held-out gold labels are needed)"
           : "the curve starts when the first round closes",
       showarrow: false,
@@ -163,6 +194,7 @@ export function curve_figure(
   data.push({
     type: "bar",
     name: "labeled",
+    showlegend: false,
     // full names as categories (two long names must not merge); short ones as tick text
     x: counts.map(([k]) => plot_text(k)),
     y: counts.map(([, v]) => v),
@@ -180,12 +212,22 @@ export function curve_figure(
     automargin: true,
   };
   const layout: Record<string, unknown> = {
-    height: 220,
-    margin: { l: 48, r: 12, t: 28, b: 36 },
+    height: has_judge ? 244 : 220,
+    margin: { l: 48, r: 12, t: 28, b: has_judge ? 60 : 36 },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "rgba(0,0,0,0)",
     font: { color: theme.color, family: theme.font_family, size: 11 },
-    showlegend: false,
+    // a legend only when there are two series to tell apart (human gold, LLM judge)
+    showlegend: has_judge,
+    legend: {
+      orientation: "h",
+      x: 0,
+      xanchor: "left",
+      y: -0.3,
+      yanchor: "top",
+      font: { size: 10 },
+      bgcolor: "rgba(0,0,0,0)",
+    },
     hovermode: "closest",
     xaxis: { ...axis, domain: [0, 0.64], title: { text: "labels", font: { size: 11 } } },
     yaxis: { ...axis, title: { text: metric, font: { size: 11 } } },

@@ -1,5 +1,5 @@
 /** Pure text formatting for the view: numbers, labels, progress and long-text collapsing. */
-import type { Label } from "./types";
+import type { JudgeNote, Label } from "./types";
 
 const DASH = "—";
 
@@ -79,4 +79,28 @@ export function collapse_text(text: string, limit = 600): Collapsed {
 /** Label for the "show more" toggle. */
 export function more_text(hidden: number): string {
   return `show more (${format_count(hidden)} more character${hidden === 1 ? "" : "s"})`;
+}
+
+/**
+ * The LLM judge's note on an item as one line of plain text (shown with textContent):
+ * "LLM judge (gpt-4o-mini): spam (80% sure) — an unsolicited offer". A suggestion for the
+ * reviewer, never a label; "" when there is no usable note. Long rationales are cut.
+ */
+export function judge_line(note: JudgeNote | null | undefined, limit = 280): string {
+  if (!note || typeof note !== "object" || Array.isArray(note)) return "";
+  const label = note.label;
+  const has_label =
+    typeof label === "string" ||
+    (Array.isArray(label) && label.every((x) => typeof x === "string"));
+  const rationale = typeof note.rationale === "string" ? note.rationale.trim() : "";
+  if (!has_label && !rationale) return "";
+  const model =
+    typeof note.model === "string" && note.model.trim() ? ` (${note.model.trim()})` : "";
+  let line = `LLM judge${model}: ${has_label ? format_label(label as Label) : DASH}`;
+  if (finite(note.confidence)) line += ` (${format_confidence(note.confidence)} sure)`;
+  if (rationale) {
+    const { shown, hidden } = collapse_text(rationale, limit);
+    line += ` — ${hidden ? `${shown}…` : shown}`;
+  }
+  return line;
 }

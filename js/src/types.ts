@@ -34,6 +34,25 @@ export interface Item {
   round: number;
   status: ItemStatus;
   label: Label | null;
+  /** The LLM judge's answer about this item (a suggestion for the reviewer, never a label). */
+  judge?: JudgeNote | null;
+}
+
+/** The LLM judge's note on an item (Session.judge_note); anything may be missing. */
+export interface JudgeNote {
+  label?: Label | null;
+  rationale?: string | null;
+  confidence?: number | null;
+  /** What the judge was asked for: "prioritization", "adjudication", ... */
+  use?: string;
+  model?: string;
+}
+
+/** Judge-assisted points: the model scored against an LLM judge's labels, never human gold. */
+export interface JudgeSeries {
+  x?: number[];
+  y?: number[];
+  rounds?: number[];
 }
 
 export interface Progress {
@@ -52,6 +71,8 @@ export interface Curve {
   stop?: string | null;
   /** Rounds closed so far, evaluated or not. */
   closed?: number;
+  /** The same metric against an LLM judge's labels (results.tsv `judge:<metric>`). */
+  judge?: JudgeSeries | null;
 }
 
 /** The synced traits of LabelingWidget (jupyter_al/_widget.py). */

@@ -16,7 +16,13 @@ import { mount_argilla } from "./argilla";
 import { create_chart } from "./chart";
 import { build_image, build_table, build_text } from "./example";
 import { curve_figure, theme_from } from "./figure";
-import { format_confidence, format_label, format_uncertainty, progress_text } from "./format";
+import {
+  format_confidence,
+  format_label,
+  format_uncertainty,
+  judge_line,
+  progress_text,
+} from "./format";
 import { mount_guards } from "./guards";
 import { render_interview } from "./interview_view";
 import { type Action, key_hint, key_to_action } from "./keys";
@@ -161,6 +167,9 @@ function render_label(model: Model, el: HTMLElement): () => void {
   const f_uncertainty = fact("uncertainty", "jal-uncertainty");
   const f_strategy = fact("strategy", "jal-strategy");
   const f_reason = fact("why this one", "jal-reason");
+  // the LLM judge's suggestion (dimmed): support for the reviewer, never a pre-selected label
+  const f_judge = fact("judge's suggestion", "jal-judge");
+  f_judge.row.classList.add("jal-judge");
   const f_round = fact("round · rank", "jal-round");
   const f_label = fact("your label", "jal-your-label");
   const last = make("div", "jal-last", "jal-last");
@@ -386,6 +395,11 @@ function render_label(model: Model, el: HTMLElement): () => void {
       f_uncertainty.dd.textContent = format_uncertainty(item.uncertainty);
       f_strategy.dd.textContent = String(item.strategy ?? "");
       f_reason.dd.textContent = String(item.reason ?? "");
+      const judge = judge_line(item.judge);
+      f_judge.row.hidden = !judge;
+      // the same anti-anchoring as the prediction: hidden until labeled when asked
+      f_judge.dd.textContent = judge && hide ? "hidden until you label" : judge;
+      f_judge.dd.title = judge && !hide ? judge_line(item.judge, 100_000) : "";
       f_round.dd.textContent = `${item.round ?? "—"} · #${item.rank ?? "—"}`;
       f_label.row.hidden = eff.status === "pending";
       f_label.dd.textContent = eff.status === "skipped" ? "skipped" : format_label(eff.label);
@@ -581,6 +595,7 @@ function theme_of(node: HTMLElement) {
     color: css.color,
     accent: css.getPropertyValue("--jal-accent"),
     stop: css.getPropertyValue("--jal-error"),
+    judge: css.getPropertyValue("--jal-judge"),
     font_family: css.fontFamily,
   });
 }

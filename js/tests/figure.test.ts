@@ -81,6 +81,91 @@ describe("curve_figure", () => {
   });
 });
 
+describe("curve_figure with an LLM judge", () => {
+  const base = { metric: "f1_macro", x: [10, 20], y: [0.6, 0.7], rounds: [1, 2], stop: null };
+
+  it("draws judge-assisted points as their own dashed, muted series", () => {
+    const fig = curve_figure(
+      { ...base, judge: { x: [10, 20], y: [0.5, 0.55], rounds: [1, 2] } },
+      { ham: 1 },
+    );
+    const [human, judge] = fig.data;
+
+    expect(human.name).toBe("f1_macro (human gold)");
+    expect(human.y).toEqual([0.6, 0.7]);
+    expect(judge.name).toBe("f1_macro (LLM judge, not gold)");
+    expect(judge.x).toEqual([10, 20]);
+    expect(judge.y).toEqual([0.5, 0.55]);
+    expect(judge.customdata).toEqual([1, 2]);
+    expect(judge.hovertemplate).toContain("judge-assisted");
+    expect(judge.hovertemplate).not.toBe(human.hovertemplate);
+    expect((judge.line as { dash: string; color: string }).dash).toBe("dash");
+    expect((judge.line as { color: string }).color).toBe(DEFAULT_THEME.judge);
+    expect(DEFAULT_THEME.judge).not.toBe(DEFAULT_THEME.accent);
+    expect(fig.layout.showlegend).toBe(true);
+    expect(fig.data.filter((d) => d.showlegend !== false).map((d) => d.name)).toEqual([
+      "f1_macro (human gold)",
+      "f1_macro (LLM judge, not gold)",
+    ]);
+  });
+
+  it("stays valid without a judge series, or with a malformed one", () => {
+    for (const judge of [
+      undefined,
+      null,
+      {},
+      { x: [], y: [], rounds: [] },
+      { x: [10], y: [Number.NaN] },
+      { x: "10", y: 0.5 },
+      "nonsense",
+      [1, 2],
+      42,
+    ]) {
+      const fig = curve_figure({ ...base, judge: judge as never }, {});
+
+      expect(fig.data).toHaveLength(2); // the human-gold line and the bars only
+      expect(fig.data[0].name).toBe("f1_macro (human gold)");
+      expect(fig.layout.showlegend).toBe(false);
+      expect(() => JSON.stringify(fig)).not.toThrow();
+    }
+  });
+
+  it("keeps the stop marker on the human-gold line", () => {
+    const fig = curve_figure(
+      { ...base, stop: "plateau", judge: { x: [10, 20], y: [0.1, 0.2], rounds: [1, 2] } },
+      {},
+    );
+    const stop = fig.data.find((d) => d.name === "stop");
+
+    expect(stop?.y).toEqual([0.7]);
+  });
+
+  it("says a judge-only curve has no human-gold point yet", () => {
+    const fig = curve_figure(
+      { metric: "acc", x: [], y: [], closed: 1, judge: { x: [10], y: [0.4], rounds: [1] } },
+      {},
+    );
+    const texts = (fig.layout.annotations as { text: string }[]).map((a) => a.text);
+
+    expect(texts.some((t) => t.startsWith("no human-gold point yet"))).toBe(true);
+  });
+
+  it("escapes the metric in the judge series' name and hover text", () => {
+    const fig = curve_figure(
+      { metric: "<b>m</b>", x: [1], y: [1], judge: { x: [1], y: [0.5], rounds: [1] } },
+      {},
+    );
+
+    expect(JSON.stringify(fig.data[1])).not.toContain("<b>m");
+  });
+
+  it("takes the judge color from the theme when plotly can read it", () => {
+    expect(theme_from({ judge: "#123456" }).judge).toBe("#123456");
+    expect(theme_from({ judge: "var(--x)" }).judge).toBe(DEFAULT_THEME.judge);
+    expect(theme_from({}).judge).toBe(DEFAULT_THEME.judge);
+  });
+});
+
 describe("theme", () => {
   it("keeps only colors plotly can read", () => {
     expect(plain_color("rgb(1, 2, 3)", "#000")).toBe("rgb(1, 2, 3)");

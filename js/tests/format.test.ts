@@ -5,6 +5,7 @@ import {
   format_count,
   format_label,
   format_uncertainty,
+  judge_line,
   more_text,
   progress_text,
 } from "../src/format";
@@ -81,5 +82,38 @@ describe("collapse_text", () => {
   it("labels the toggle", () => {
     expect(more_text(1)).toBe("show more (1 more character)");
     expect(more_text(1400)).toBe("show more (1,400 more characters)");
+  });
+});
+
+describe("judge_line", () => {
+  it("names the judge, its label, its confidence and its rationale", () => {
+    expect(
+      judge_line({ label: "spam", rationale: "an offer", confidence: 0.8, model: "kw", use: "x" }),
+    ).toBe("LLM judge (kw): spam (80% sure) — an offer");
+    expect(judge_line({ label: ["a", "b"], rationale: null, confidence: null, model: "" })).toBe(
+      "LLM judge: a, b",
+    );
+    expect(judge_line({ label: null, rationale: "  unclear  " })).toBe("LLM judge: — — unclear");
+  });
+
+  it("is empty without a usable note", () => {
+    expect(judge_line(null)).toBe("");
+    expect(judge_line(undefined)).toBe("");
+    expect(judge_line({})).toBe("");
+    expect(judge_line("spam" as never)).toBe("");
+    expect(judge_line([1, 2] as never)).toBe("");
+    expect(judge_line({ label: 3 as never, confidence: 0.5 })).toBe("");
+  });
+
+  it("cuts a long rationale and ignores a confidence that is not a number", () => {
+    const line = judge_line({
+      label: "ham",
+      rationale: "word ".repeat(200),
+      confidence: Number.NaN,
+    });
+
+    expect(line.startsWith("LLM judge: ham — word")).toBe(true);
+    expect(line.endsWith("…")).toBe(true);
+    expect(line.length).toBeLessThan(320);
   });
 });

@@ -360,6 +360,42 @@ describe("multilabel", () => {
   });
 });
 
+describe("the LLM judge's note", () => {
+  const note = { label: "spam", rationale: "an offer", confidence: 0.8, use: "x", model: "kw" };
+
+  it("shows the judge's suggestion under the reason, dimmed, without selecting a label", () => {
+    const v = view({ items: [item("a", { judge: note }), item("b")] });
+    const row = v.q('[data-testid="jal-judge"]')?.parentElement;
+
+    expect(v.text("jal-judge")).toBe("LLM judge (kw): spam (80% sure) — an offer");
+    expect(row?.hidden).toBe(false);
+    expect(row?.classList.contains("jal-judge")).toBe(true);
+    expect(row?.previousElementSibling?.querySelector('[data-testid="jal-reason"]')).not.toBeNull();
+    expect(v.el.querySelectorAll(".jal-on")).toHaveLength(0);
+    expect(v.model.sent).toEqual([]);
+    v.key("ArrowRight");
+    expect(row?.hidden).toBe(true); // item b has no note
+  });
+
+  it("shows the note as text, never as HTML", async () => {
+    const evil = `<img src=x onerror="window.__jal_pwned=1">`;
+    const v = view({
+      items: [item("a", { judge: { ...note, label: evil, rationale: evil, model: evil } })],
+    });
+    await new Promise((r) => setTimeout(r, 20));
+
+    expect(v.el.querySelector("img")).toBeNull();
+    expect(win.__jal_pwned).toBeUndefined();
+    expect(v.text("jal-judge")).toContain(evil);
+  });
+
+  it("is hidden until labeled when the prediction is", () => {
+    const v = view({ hide_prediction: true, items: [item("a", { judge: note })] });
+
+    expect(v.text("jal-judge")).toBe("hidden until you label");
+  });
+});
+
 describe("hide_prediction", () => {
   it("hides the prediction until the item is labeled", () => {
     const v = view({ hide_prediction: true });
