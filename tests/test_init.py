@@ -20,6 +20,7 @@ def test_all_is_exported_and_nothing_private_leaks():
         "argilla",
         "judge",
         "tracking",
+        "regression",
     }
 
     assert sorted(jupyter_al.__all__) == sorted(set(jupyter_al.__all__))
