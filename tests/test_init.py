@@ -21,6 +21,9 @@ def test_all_is_exported_and_nothing_private_leaks():
         "judge",
         "tracking",
         "regression",
+        "units",
+        "extraction",
+        "ranking",
     }
 
     assert sorted(jupyter_al.__all__) == sorted(set(jupyter_al.__all__))
