@@ -392,3 +392,86 @@ def badge_select(
         _lower(d, (A @ A[i]) * row_dot(X, X[i]), gsq, i)
         _close_group(allowed, groups, i)
     return positions, np.sqrt(gsq[positions]), dists
+
+
+#: Lloyd iterations of :func:`kmeans_clusters` (it stops earlier once no row moves).
+KMEANS_ITERATIONS = 10
+
+
+def kmeans_clusters(
+    X: Rows,
+    k: int,
+    rng: np.random.Generator,
+    *,
+    X_labeled: Rows | None = None,
+    weights: NDArray[np.float64] | None = None,
+    groups: NDArray[np.intp] | None = None,
+    taken_groups: frozenset[int] | set[int] = frozenset(),
+    iterations: int = KMEANS_ITERATIONS,
+) -> NDArray[np.intp]:
+    """Partition the rows into at most ``k`` clusters: k-means seeded by :func:`kmeanspp_select`.
+
+    The seeds are the weighted k-means++ draws (distance-aware to the labeled rows, one per
+    near-duplicate group), so the clusters start in regions the labels do not cover yet; then
+    plain Lloyd iterations (Lloyd, 1982) move every row to its nearest centroid. A centroid is
+    the mean of its rows, kept as ``A^T X`` with ``A`` the sparse (n, k) membership matrix: a
+    sparse centroid for sparse rows, so no dense ``k x d`` block is ever made from TF-IDF
+    rows. Cost per iteration: one product of ``X`` with the ``k`` centroids, ``O(nnz(X) k)``.
+
+    Parameters
+    ----------
+    X : ndarray or CSR of shape (n, d)
+    k : int
+        Number of seeds (``<= n``); a cluster that empties stays empty.
+    rng : numpy.random.Generator
+        Drives the k-means++ draws.
+    X_labeled : ndarray or CSR of shape (L, d), optional
+    weights : ndarray of shape (n,), optional
+        Weights of the k-means++ draws (the scores); the iterations are unweighted.
+    groups, taken_groups
+        Near-duplicate groups, as for :func:`kmeanspp_select` (seeds only).
+    iterations : int
+        At most this many Lloyd iterations.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The cluster of each row, in ``0 .. k-1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1]])
+    >>> labels = kmeans_clusters(X, 2, np.random.default_rng(0))
+    >>> len(set(labels[:3].tolist())), len(set(labels[3:].tolist())), bool(labels[0] != labels[3])
+    (1, 1, True)
+    """
+    n = X.shape[0]
+    seeds, _ = kmeanspp_select(
+        X, k, rng, X_labeled=X_labeled, weights=weights, groups=groups, taken_groups=taken_groups
+    )
+    xsq = sq_norms(X)
+    seed_rows = X[seeds]
+    d = block_dot(X, seed_rows)
+    d *= -2.0
+    d += xsq[:, None]
+    d += sq_norms(seed_rows)[None, :]
+    assign = np.asarray(d.argmin(axis=1), dtype=np.intp)
+    rows = np.arange(n)
+    for _ in range(iterations):
+        sizes = np.bincount(assign, minlength=k).astype(np.float64)
+        live = sizes > 0
+        A = sp.csr_matrix((1.0 / sizes[assign], (rows, assign)), shape=(n, k))
+        C = A.T @ X  # the centroids (sparse for sparse rows)
+        c_sparse: bool = sp.issparse(C)
+        C = sp.csr_matrix(C) if c_sparse else np.asarray(C)
+        d = block_dot(X, C)
+        d *= -2.0
+        d += xsq[:, None]
+        d += sq_norms(C)[None, :]
+        d[:, ~live] = np.inf
+        new = np.asarray(d.argmin(axis=1), dtype=np.intp)
+        if np.array_equal(new, assign):
+            break
+        assign = new
+    return assign

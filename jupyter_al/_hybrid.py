@@ -9,8 +9,9 @@ of small parts, so each pick's reason can say which part chose it and with what 
   labels) and heuristics (a user's scoring function, or keyword rules);
 * a **shortlist** of the ``candidates_factor x batch`` best-scored candidates;
 * on the shortlist, a **density** weight (mean similarity to the 10 nearest pool items, so
-  lone outliers do not dominate) and/or a **diversity** pick (greedy k-center or k-means++
-  over the vectors, distance-aware to what is already labeled);
+  lone outliers do not dominate) and/or a **diversity** pick (greedy k-center, k-means++, or
+  the best-scored item of each k-means cluster, over the vectors, distance-aware to what is
+  already labeled);
 * an **exploration** share of random picks.
 
 Near-duplicate control: none of these strategies puts two members of one near-duplicate
@@ -59,7 +60,7 @@ if TYPE_CHECKING:
 __all__ = ["Hybrid", "hybrid"]
 
 Uncertainty = Literal["least_confidence", "margin", "entropy", "binary_minimum", "mean_max_loss"]
-Diversity = Literal["kcenter", "kmeans++"]
+Diversity = Literal["kcenter", "kmeans++", "kmeans"]
 
 _UNCERTAINTY: dict[str, tuple[Task, Callable[[ArrayLike], NDArray[np.float64]]]] = {
     "least_confidence": ("classification", least_confidence_scores),
@@ -284,6 +285,8 @@ class Hybrid:
         # --- the shortlist: the best-scored candidates (all of them for pure diversity)
         dens: NDArray[np.float64] | None = None
         dist: NDArray[np.float64] | None = None
+        cluster_of: dict[int, tuple[int, bool]] = {}
+        n_clusters = 0
         if self.needs_vectors:
             V, VL = _vectors(c)
             if self.candidates_factor is None or self.candidates_factor * k_main >= n:
@@ -317,6 +320,28 @@ class Hybrid:
                 head = picked[:fresh][np.argsort(-score[picked[:fresh]], kind="stable")]
                 picked = np.concatenate([head, picked[fresh:]]).astype(np.intp)
                 dist = None
+            elif self.diversity == "kmeans":
+                cluster = dv.kmeans_clusters(
+                    Vs,
+                    k_main,
+                    rng,
+                    X_labeled=VL,
+                    weights=score,
+                    groups=sub_groups,
+                    taken_groups=taken,
+                )
+                order = np.lexsort((rng.random(shortlist.size), -score)).astype(np.intp)
+                picked, heads = _best_per_cluster(order, cluster, k_main, sub_groups, taken)
+                sizes = np.bincount(cluster, minlength=k_main)
+                n_clusters = int((sizes > 0).sum())
+                cluster_of = {
+                    int(shortlist[j]): (int(sizes[cluster[j]]), j_rank < heads)
+                    for j_rank, j in enumerate(picked.tolist())
+                }
+                # rank the fresh picks by their score (cluster order is not a ranking)
+                fresh = _n_fresh(picked, sub_groups, taken)
+                head = picked[:fresh][np.argsort(-score[picked[:fresh]], kind="stable")]
+                picked = np.concatenate([head, picked[fresh:]]).astype(np.intp)
             else:
                 order = np.lexsort((rng.random(shortlist.size), -score)).astype(np.intp)
                 picked, _ = _dedupe_order(order, k_main, sub_groups, taken)
@@ -374,6 +399,15 @@ class Hybrid:
                 parts.append(why or f"heuristic score {_num(float(heur[pos]))}")
             if dens is not None and pos in dens_of:
                 parts.append(f"density {_num(dens_of[pos])} (shortlist median {_num(dens_median)})")
+            if pos in cluster_of:
+                size, heads_it = cluster_of[pos]
+                parts.append(
+                    f"k-means: the best-scored of its cluster ({size} of the {m:,} shortlisted, "
+                    f"{n_clusters} clusters)"
+                    if heads_it
+                    else f"k-means: taken after the best of every cluster ({n_clusters} "
+                    "clusters for the batch)"
+                )
             if dist is not None:
                 d = scores[rank - 1]
                 near = "first pick, nothing labeled" if math.isinf(d) else f"{_num(d)}"
@@ -429,6 +463,44 @@ def _ranked_dedupe(
         if fresh >= k or m == n:
             return picked, fresh
         m = min(n, 4 * m)
+
+
+def _best_per_cluster(
+    order: NDArray[np.intp],
+    cluster: NDArray[np.intp],
+    k: int,
+    groups: NDArray[np.intp] | None,
+    taken: frozenset[int],
+) -> tuple[NDArray[np.intp], int]:
+    """Return up to ``k`` positions: the best of each cluster first, then the next best.
+
+    ``order`` ranks the positions best first. Each cluster gives its best-ranked member whose
+    near-duplicate group is neither taken nor already in the batch; when the clusters (or
+    their fresh members) run out before ``k``, the best remaining positions follow, one per
+    group (near-duplicate fillers last). Also returns how many picks head a cluster.
+    """
+    used_clusters: set[int] = set()
+    used_groups: set[int] = set(taken)
+    heads: list[int] = []
+    for i in order.tolist():
+        c = int(cluster[i])
+        if c in used_clusters:
+            continue
+        g = -1 if groups is None else int(groups[i])
+        if g >= 0 and g in used_groups:
+            continue
+        used_clusters.add(c)
+        if g >= 0:
+            used_groups.add(g)
+        heads.append(i)
+        if len(heads) == k:
+            break
+    head_arr = np.asarray(heads, dtype=np.intp)
+    if head_arr.size == k:
+        return head_arr, k
+    rest = order[~np.isin(order, head_arr)]
+    more, _ = _dedupe_order(rest, k - head_arr.size, groups, frozenset(used_groups))
+    return np.concatenate([head_arr, more]).astype(np.intp), int(head_arr.size)
 
 
 def _n_fresh(
@@ -487,9 +559,15 @@ def hybrid(
     uncertainty : str or None
         One of "margin", "entropy", "least_confidence", "mean_max_loss", "binary_minimum".
         The base score (None: pure diversity, no model needed).
-    diversity : {"kcenter", "kmeans++"} or None
-        Choose the batch among the shortlist by greedy k-center, or by k-means++ sampling
-        weighted by the score; both distance-aware to the labeled items.
+    diversity : {"kcenter", "kmeans++", "kmeans"} or None
+        Choose the batch among the shortlist by greedy k-center, by k-means++ sampling
+        weighted by the score (both distance-aware to the labeled items), or by k-means:
+        cluster the shortlist into ``batch`` clusters (seeded by that k-means++ draw, then
+        Lloyd iterations) and take the best-scored item of each cluster. With ``density``,
+        that is the most uncertain *typical* item of each region of the shortlist: the
+        clusters stand in for TypiClust's (Hacohen et al., 2022) and the density for its
+        typicality, as in diverse mini-batch active learning (Zhdanov, 2019), and unlike a
+        k-means++ draw it never trades a higher score for a larger distance.
     density : float
         Exponent beta of the density weight (0 = off; 1 = information density).
     balance : float
@@ -514,6 +592,13 @@ def hybrid(
     Hybrid
         A strategy: pass it as ``Session(..., strategy=...)`` or register it.
 
+    References
+    ----------
+    G. Hacohen, A. Dekel and D. Weinshall, "Active learning on a budget: opposite strategies
+    suit high and low budgets", ICML 2022 (TypiClust). F. Zhdanov, "Diverse mini-batch active
+    learning", arXiv:1901.05954, 2019. B. Settles and M. Craven, "An analysis of active
+    learning strategies for sequence labeling tasks", EMNLP 2008 (information density).
+
     Raises
     ------
     ConfigError
@@ -535,8 +620,10 @@ def hybrid(
         raise ConfigError(
             f"uncertainty must be one of {sorted(_UNCERTAINTY)} or None, got {uncertainty!r}"
         )
-    if diversity not in (None, "kcenter", "kmeans++"):
-        raise ConfigError(f"diversity must be 'kcenter', 'kmeans++' or None, got {diversity!r}")
+    if diversity not in (None, "kcenter", "kmeans++", "kmeans"):
+        raise ConfigError(
+            f"diversity must be 'kcenter', 'kmeans++', 'kmeans' or None, got {diversity!r}"
+        )
     for arg, value in (
         ("density", density),
         ("balance", balance),
@@ -761,6 +848,17 @@ _register(
 _register(
     hybrid("margin", density=1.0, diversity="kmeans++", name="margin_density_kmeanspp"),
     "Density-weighted margin + diversity: k-means++ weighted by margin x density (default)",
+)
+_register(
+    hybrid(
+        "margin",
+        density=1.0,
+        diversity="kmeans",
+        candidates_factor=20,
+        name="margin_density_kmeans",
+    ),
+    "Density-weighted margin + clusters: the best margin x density of each k-means cluster "
+    "of the 20 x batch most uncertain",
 )
 _register(
     hybrid("margin", balance=0.5, name="margin_balance"),

@@ -153,6 +153,48 @@ def test_gradient_factor_is_p_minus_onehot_of_the_prediction():
     assert [0, 2] == pred.tolist()
 
 
+def _blobs():
+    rng = np.random.default_rng(5)
+    centres = np.eye(6)[:3] * 4.0
+    truth = np.repeat(np.arange(3), 15)
+    return centres[truth] + 0.1 * rng.standard_normal((45, 6)), truth
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+def test_kmeans_clusters_recovers_separated_blobs(kind):
+    X, truth = _blobs()
+    rows = sp.csr_matrix(X) if kind == "sparse" else X
+
+    labels = dv.kmeans_clusters(rows, 3, np.random.default_rng(0))
+
+    assert 3 == len(set(labels.tolist()))
+    for j in range(3):  # each blob is one cluster
+        assert 1 == len(set(labels[truth == j].tolist()))
+
+
+def test_kmeans_clusters_gives_the_same_partition_for_sparse_and_dense_rows():
+    rng = np.random.default_rng(6)
+    X = rng.random((80, 12))
+
+    dense = dv.kmeans_clusters(X, 7, np.random.default_rng(1), X_labeled=X[:3])
+    sparse = dv.kmeans_clusters(sp.csr_matrix(X), 7, np.random.default_rng(1), X_labeled=X[:3])
+
+    assert dense.tolist() == sparse.tolist()
+
+
+def test_kmeans_clusters_lowers_the_within_cluster_spread_of_its_seeding():
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((200, 4))
+
+    def inertia(labels):
+        return sum(((X[labels == j] - X[labels == j].mean(0)) ** 2).sum() for j in set(labels))
+
+    seeded = dv.kmeans_clusters(X, 8, np.random.default_rng(2), iterations=0)
+    refined = dv.kmeans_clusters(X, 8, np.random.default_rng(2))
+
+    assert inertia(refined) < inertia(seeded)
+
+
 def test_as_rows_rejects_one_dimensional_input():
     with pytest.raises(ValueError, match="2-D"):
         dv.as_rows(np.ones(3))

@@ -56,6 +56,7 @@ DEDUP_STRATEGIES = [
     "margin_kmeanspp",
     "margin_density",
     "margin_density_kmeanspp",
+    "margin_density_kmeans",
     "entropy_density",
     "margin_balance",
     "margin_explore",
@@ -152,6 +153,78 @@ def test_entropy_picks_lone_outliers_and_density_weighting_does_not():
     assert np.isin(plain.positions, outliers).sum() >= 8
     assert np.isin(weighted.positions, outliers).sum() <= 2
     assert all("density" in r for r in weighted.reasons)
+
+
+def _covered_pool():
+    """A covered cluster A (labeled items there, model fairly sure), two uncovered uncertain
+    clusters B and C (B a little more uncertain), and 6 lone outliers of maximal uncertainty.
+
+    Positions: A 0-39, B 40-59, C 60-79, outliers 80-85.
+    """
+    rng = np.random.default_rng(3)
+    d = 32
+    centres = np.eye(d)[:3]
+
+    def blob(j, n):
+        return _unit(centres[j] + 0.15 * rng.standard_normal((n, d)))
+
+    A, B, C = blob(0, 40), blob(1, 20), blob(2, 20)
+    outliers = _unit(rng.standard_normal((6, d)) * np.r_[np.zeros(3), np.ones(d - 3)])
+
+    def two(p):
+        return np.column_stack([p, 1 - p])
+
+    P = np.vstack(
+        [
+            two(rng.uniform(0.70, 0.80, 40)),
+            two(rng.uniform(0.52, 0.56, 20)),
+            two(rng.uniform(0.54, 0.58, 20)),
+            two(np.full(6, 0.5)),
+        ]
+    )
+    return Candidates(
+        task="classification",
+        classes=("a", "b"),
+        proba=P,
+        vectors=np.vstack([A, B, C, outliers]),
+        vectors_labeled=blob(0, 5),
+        label_counts={"a": 3, "b": 2},
+        n_labeled=5,
+    )
+
+
+def _regions(positions):
+    return "".join(sorted("ABCO"[min(int(i) // 20 - 1, 3) if i >= 40 else 0] for i in positions))
+
+
+def test_margin_density_kmeans_takes_a_typical_item_of_each_uncovered_cluster():
+    c = _covered_pool()
+
+    plain = STRATEGIES["margin"].func(c, 2, np.random.default_rng(RNG))
+    dense = STRATEGIES["margin_density"].func(c, 2, np.random.default_rng(RNG))
+    runs = [
+        STRATEGIES["margin_density_kmeans"].func(c, 2, np.random.default_rng(s)) for s in range(20)
+    ]
+    batches = [_regions(sel.positions) for sel in runs]
+
+    assert "OO" == _regions(plain.positions)  # margin chases the lone outliers
+    assert "BB" == _regions(dense.positions)  # density alone: both from the top cluster
+    # whatever the k-means++ seeding draws: one typical item of each uncovered cluster,
+    # never the covered cluster, never a lone outlier
+    assert ["BC"] * 20 == batches
+    heads = [r for sel in runs for r in sel.reasons]
+    assert all("k-means: the best-scored of its cluster" in r for r in heads)
+    assert all("density" in r for r in heads)
+
+
+def test_kmeans_diversity_fills_the_batch_past_the_clusters_and_ranks_by_score():
+    c = _covered_pool()
+
+    sel = hybrid("margin", density=1.0, diversity="kmeans")(c, 30, np.random.default_rng(RNG))
+
+    assert 30 == len(set(sel.positions.tolist()))
+    assert (np.diff(sel.scores) <= 0).all()
+    assert all("k-means" in r for r in sel.reasons)
 
 
 def _rare_class_pool():
