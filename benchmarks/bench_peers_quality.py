@@ -68,7 +68,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import HERE, header, load_line, shim_modal, use_peers_venv
 
-OUT = HERE / "out" / "peers_quality"
 SHARED = Path("/work/shared/data")
 SVD_DIMS = 256
 # batch size, rounds (full run), held-out fraction
@@ -470,6 +469,11 @@ def main() -> None:
     p.add_argument("--strategies", default=None, help="arm names, comma-separated (default all)")
     p.add_argument("--seeds", default=None, help="default 0..4 (0,1 with --quick)")
     p.add_argument("--rounds", type=int, default=None, help="override the rounds of every set")
+    p.add_argument(
+        "--out",
+        default="peers_quality",
+        help="folder under benchmarks/out for the raw curves (a partial rerun: use another one)",
+    )
     args = p.parse_args()
     seeds = [int(s) for s in (args.seeds or ("0,1" if args.quick else "0,1,2,3,4")).split(",")]
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else None)
@@ -488,7 +492,8 @@ def main() -> None:
     warnings.filterwarnings("ignore")  # peers' deprecation and convergence chatter
     from jupyter_al.strategies import known_strategies
 
-    OUT.mkdir(parents=True, exist_ok=True)
+    out_dir = HERE / "out" / args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
     suffix = "_quick" if args.quick else ""
     for name in args.datasets.split(","):
         t_data = time.perf_counter()
@@ -554,7 +559,7 @@ def main() -> None:
             "seconds": seconds,
             "curves": {a: {str(s): c for s, c in v.items()} for a, v in curves.items()},
         }
-        (OUT / f"{name}{suffix}.json").write_text(json.dumps(result, indent=1))
+        (out_dir / f"{name}{suffix}.json").write_text(json.dumps(result, indent=1))
         print(
             f"\nround 0 (initial labels) scores identical for every arm: {same_start}; "
             f"{time.perf_counter() - t_data:.0f} s for {name}"

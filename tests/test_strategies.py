@@ -456,7 +456,7 @@ def test_unknown_name_lists_the_known_ones():
 def test_default_resolves_per_task():
     for task, name in DEFAULT_STRATEGY.items():
         assert name == get_strategy("default", task).name
-    assert "margin_density_kmeanspp" == get_strategy("default", "classification").name
+    assert "margin_density_kmeans" == get_strategy("default", "classification").name
     assert "mean_max_loss_density" == get_strategy("default", "multilabel").name
 
 
