@@ -22,7 +22,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from jupyter_al.strategies import Candidates, get_strategy
 
-DEFAULT = "margin,margin_kcenter,margin_density,margin_density_kmeanspp,badge"
+DEFAULT = "margin,margin_kcenter,margin_density,margin_density_kmeanspp,margin_density_kmeans,badge"
 
 
 def pool_texts(n: int, seed: int) -> list[str]:
