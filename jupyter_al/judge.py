@@ -40,7 +40,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeAlias, get_args
@@ -846,7 +846,7 @@ class Judge:
             A ``time.monotonic()`` after which no call starts (a time budget).
         on_record : callable, optional
             Called with each record as soon as it exists (the session writes it to disk),
-            from the calling thread, in completion order.
+            from the calling thread, in the order the answers arrive.
         """
         if use not in USES:
             raise ConfigError(f"use must be one of {list(USES)}, got {use!r}")
@@ -889,8 +889,10 @@ class Judge:
             stopped = _keep(probed, key=first[3], cache=cache, out=records, on_record=on_record)
         if todo and stopped is None:
             with ThreadPoolExecutor(max_workers=min(cfg.concurrency, len(todo))) as pool:
-                futures = [(q, pool.submit(self._one, q, spec, use, round, budget)) for q in todo]
-                for q, fut in futures:
+                futures = {pool.submit(self._one, q, spec, use, round, budget): q for q in todo}
+                # kept as each answer arrives: a crash loses nothing already paid for
+                for fut in as_completed(futures):
+                    q = futures[fut]
                     why = _keep(
                         fut.result(), key=q[3], cache=cache, out=records, on_record=on_record
                     )

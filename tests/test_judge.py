@@ -476,3 +476,24 @@ def test_endpoint_is_logged_without_user_info() -> None:
     judge = Judge("m", base_url="http://user:pw@127.0.0.1:8080/v1/")
     assert judge.endpoint == "http://127.0.0.1:8080/v1"
     assert "pw" not in repr(judge)
+
+
+def test_records_are_kept_as_answers_arrive() -> None:
+    """A slow answer does not hold back the records of faster ones (nothing paid is lost)."""
+
+    def fn(req: dict[str, Any]) -> str:
+        if "slow text" in req["messages"][1]["content"]:
+            time.sleep(0.4)
+        return answer()
+
+    seen: list[Any] = []
+    judge = Judge("m", fn=fn, concurrency=2, output_format="json_schema")
+    run = judge.ask(
+        [(0, "slow text"), (1, "fast one"), (2, "fast two")],
+        SPEC,
+        use="evaluation",
+        on_record=lambda r: seen.append(r.item_id),
+    )
+    assert seen[-1] == 0
+    assert sorted(seen) == [0, 1, 2]
+    assert [r.item_id for r in run.records] == seen
