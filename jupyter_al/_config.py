@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, cast
 
-from jupyter_al._types import TASKS, Task
+from jupyter_al._types import ALL_TASKS, OTHER_TASKS, TASKS, AnyTask, Task
 from jupyter_al.exceptions import ConfigError
 
 __all__ = ["Budget", "Config"]
@@ -116,6 +116,12 @@ class Budget:
 
 #: What ``guards=`` accepts (see :class:`Config`).
 GUARD_MODES = ("all", "fast", "off")
+#: What ``prediction_unit=`` accepts: a row of the data, or units cut from its text column.
+PREDICTION_UNITS = ("row", "document", "sentence", "chunk", "message")
+#: What ``span_overlap=`` accepts (extraction): see :class:`jupyter_al.extraction.SpanSchema`.
+SPAN_OVERLAPS = ("forbid", "nested", "allow")
+#: Unit options ``Config.unit`` may hold (see :class:`jupyter_al.units.UnitSpec`).
+UNIT_OPTIONS = ("size", "overlap", "by", "thread", "order", "splitter")
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +131,17 @@ class Config:
     Parameters
     ----------
     labels : tuple of str
-        The label schema (at least two labels).
+        The label schema: classes (at least two), span types for extraction (at least one),
+        relevance grade names for ranking, lowest first (at least two; grade ``i`` is the
+        ``i``-th name), nothing for regression.
     text : str, optional
         The column holding the text to label. Exactly one of ``text`` and ``features``.
     features : tuple of str, optional
         Numeric columns to learn from (shown as a table).
-    task : {"classification", "multilabel"}
+    task : {"classification", "multilabel", "extraction", "ranking", "regression"}
+        Extraction labels are typed character spans of ``text``; ranking labels are
+        relevance grades of (``query``, ``text``) pairs; regression ("other") labels are
+        numbers.
     label_column : str, optional
         Column with labels already known for pool items (empty cells mean unlabeled).
     holdout_label_column : str, optional
@@ -158,8 +169,20 @@ class Config:
         The run's seed; drawn once and logged when None.
     model : str
         ``"default"`` for the baseline model, else a description of the user's estimator.
-    prediction_unit : str
-        What one item is (``"row"`` for now).
+    prediction_unit : {"row", "document", "sentence", "chunk", "message"}
+        What one item is: a row of the data (``"document"`` is the same: one row, one
+        document), or units cut from the ``text`` column (:mod:`jupyter_al.units`), each
+        keeping its parent's id, its position and its offsets.
+    unit : tuple of (str, value) pairs
+        The unit options of :class:`jupyter_al.units.UnitSpec` besides the kind: chunk
+        ``size``/``overlap``/``by``, message ``thread``/``order``, sentence ``splitter``.
+    query : str, optional
+        Ranking: the column with each pair's query (``text`` holds the document).
+    query_id : str, optional
+        Ranking: the column with each pair's query id (default: the query's text). The
+        held-out set is split by query, never by pair.
+    span_overlap : {"forbid", "nested", "allow"}
+        Extraction: how two spans of one text may overlap.
     llm_judge : bool
         Whether an LLM may act as judge (recorded; judges arrive with a later release).
     label_descriptions : tuple of (str, str) pairs
@@ -183,7 +206,7 @@ class Config:
     labels: tuple[str, ...]
     text: str | None = None
     features: tuple[str, ...] | None = None
-    task: Task = "classification"
+    task: AnyTask = "classification"
     label_column: str | None = None
     holdout_label_column: str | None = None
     label_sep: str = "|"
@@ -205,6 +228,10 @@ class Config:
     guards: str = "all"
     encoder: str = "tfidf"
     seed_keywords: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    unit: tuple[tuple[str, Any], ...] = ()
+    query: str | None = None
+    query_id: str | None = None
+    span_overlap: str = "forbid"
 
     def __post_init__(self) -> None:
         """Validate every answer; raise ConfigError naming the argument."""
@@ -212,14 +239,11 @@ class Config:
             raise ConfigError(f"guards must be one of {list(GUARD_MODES)}, got {self.guards!r}")
         if not isinstance(self.encoder, str) or not self.encoder.strip():
             raise ConfigError(f"encoder must be a non-empty name, got {self.encoder!r}")
-        if self.task not in TASKS:
-            raise ConfigError(f"task must be one of {list(TASKS)}, got {self.task!r}")
+        if self.task not in ALL_TASKS:
+            raise ConfigError(f"task must be one of {list(ALL_TASKS)}, got {self.task!r}")
         if not isinstance(self.labels, tuple) or not all(isinstance(x, str) for x in self.labels):
             raise ConfigError(f"labels must be a tuple of str, got {self.labels!r}")
-        if len(set(self.labels)) < 2:  # why: two labels make a classification
-            raise ConfigError(
-                f"labels needs at least 2 distinct values, got {tuple(dict.fromkeys(self.labels))}"
-            )
+        self._check_schema_size()
         dupes = sorted({x for x in self.labels if self.labels.count(x) > 1})
         if dupes:
             raise ConfigError(f"labels must be unique, got duplicates {dupes}")
@@ -287,10 +311,87 @@ class Config:
                     f"image_shape {self.image_shape} needs features= with {h}x{w} pixel columns, "
                     f"got {n} feature columns"
                 )
-        if self.prediction_unit != "row":
+        self._check_task_fields()
+
+    def _check_schema_size(self) -> None:
+        n = len(set(self.labels))
+        if self.task == "regression":
+            if self.labels:
+                raise ConfigError(
+                    f"labels must be empty for task='regression' (labels are numbers), "
+                    f"got {self.labels!r}"
+                )
+        elif self.task == "extraction":
+            if n < 1:
+                raise ConfigError("labels must name at least 1 span type for extraction, got ()")
+        elif n < 2:  # why: two labels make a classification, two grades a ranking
+            what = "grades (lowest first)" if self.task == "ranking" else "distinct values"
             raise ConfigError(
-                f"prediction_unit {self.prediction_unit!r} is not supported yet; use 'row'"
+                f"labels needs at least 2 {what}, got {tuple(dict.fromkeys(self.labels))}"
             )
+
+    def _check_task_fields(self) -> None:
+        """Check what only some tasks and units use."""
+        if self.prediction_unit not in PREDICTION_UNITS:
+            raise ConfigError(
+                f"prediction_unit must be one of {list(PREDICTION_UNITS)}, "
+                f"got {self.prediction_unit!r}"
+            )
+        split = self.prediction_unit not in ("row", "document")
+        if split and self.text is None:
+            raise ConfigError(
+                f"prediction_unit={self.prediction_unit!r} cuts a text column into units: "
+                "pass text=, got features="
+            )
+        if split and self.task in ("ranking", "regression"):
+            raise ConfigError(
+                f"prediction_unit={self.prediction_unit!r} works with classification, "
+                f"multilabel and extraction, got task={self.task!r}; use 'row'"
+            )
+        bad = [k for k, _ in self.unit if k not in UNIT_OPTIONS]
+        if bad:
+            raise ConfigError(f"unit has unknown options {bad}; expected some of {UNIT_OPTIONS}")
+        if self.unit and not split:
+            raise ConfigError(
+                f"unit options {[k for k, _ in self.unit]} apply to sentence, chunk or message "
+                f"units, got prediction_unit={self.prediction_unit!r}"
+            )
+        if self.task == "ranking":
+            if self.text is None or self.query is None:
+                raise ConfigError(
+                    "task='ranking' needs query= (the query column) and text= (the document "
+                    f"column), got query={self.query!r}, text={self.text!r}"
+                )
+        elif self.query is not None or self.query_id is not None:
+            raise ConfigError(
+                f"query= and query_id= are for task='ranking', got task={self.task!r}"
+            )
+        if self.task == "extraction" and self.text is None:
+            raise ConfigError("task='extraction' needs text= (spans point into a text column)")
+        if self.span_overlap not in SPAN_OVERLAPS:
+            raise ConfigError(
+                f"span_overlap must be one of {list(SPAN_OVERLAPS)}, got {self.span_overlap!r}"
+            )
+        if self.task in OTHER_TASKS and self.llm_judge:
+            raise ConfigError(
+                f"llm_judge=True works with {list(TASKS)} for now, got task={self.task!r}"
+            )
+        if self.task in OTHER_TASKS and self.label_sep != "|":
+            raise ConfigError(f"label_sep is for multilabel data, got task={self.task!r}")
+
+    @property
+    def class_task(self) -> Task:
+        """The task, for code that handles class labels only (a clear error otherwise)."""
+        if self.task in ("classification", "multilabel"):
+            return self.task
+        raise ConfigError(
+            f"this step handles class labels ({list(TASKS)}) only, got task={self.task!r}"
+        )
+
+    @property
+    def unit_options(self) -> dict[str, Any]:
+        """The unit options as a dict (empty for rows)."""
+        return dict(self.unit)
 
     @property
     def gold_column(self) -> str | None:
@@ -311,6 +412,7 @@ class Config:
         d["label_descriptions"] = [list(p) for p in self.label_descriptions]
         d["seed_keywords"] = [[k, list(v)] for k, v in self.seed_keywords]
         d["image_shape"] = list(self.image_shape) if self.image_shape is not None else None
+        d["unit"] = [list(p) for p in self.unit]
         return d
 
     @classmethod
@@ -335,6 +437,8 @@ class Config:
             d["features"] = tuple(d["features"])
         if "label_descriptions" in d:
             d["label_descriptions"] = tuple((str(k), str(v)) for k, v in d["label_descriptions"])
+        if "unit" in d:
+            d["unit"] = tuple((str(k), v) for k, v in d["unit"])
         if d.get("image_shape") is not None:
             d["image_shape"] = (int(d["image_shape"][0]), int(d["image_shape"][1]))
         if "seed_keywords" in d:

@@ -11,6 +11,7 @@ import ast
 import csv
 import difflib
 import hashlib
+import json
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -779,7 +780,23 @@ def content_digest(df: pd.DataFrame, columns: Sequence[Hashable]) -> str:
     digest.update(repr([str(c) for c in cols]).encode())
     digest.update(f"\x00{len(df)}\x00".encode())
     if cols:
-        rows = hash_pandas_object(df[cols], index=True)
+        part = df[cols]
+        nested = [
+            c
+            for c in cols
+            if part[c].dtype == object
+            and part[c].map(lambda v: isinstance(v, list | tuple | dict)).any()
+        ]
+        if nested:  # list cells (spans given as lists) hash as their JSON text
+            part = part.assign(
+                **{
+                    str(c): part[c].map(
+                        lambda v: json.dumps(v) if isinstance(v, list | tuple | dict) else v
+                    )
+                    for c in nested
+                }
+            )
+        rows = hash_pandas_object(part, index=True)
     else:
         rows = hash_pandas_object(df.index.to_series(), index=False)
     digest.update(np.ascontiguousarray(rows.to_numpy(dtype=np.uint64)).astype("<u8").tobytes())

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 
+from jupyter_al import _tasks
 from jupyter_al import metrics as _metrics
 from jupyter_al._events import BatchSelected, Label, RunState
 from jupyter_al._model import (
@@ -25,6 +26,8 @@ from jupyter_al._model import (
     model_version,
     predict_proba_aligned,
 )
+from jupyter_al._tasks import label_classes
+from jupyter_al._types import OTHER_TASKS
 from jupyter_al.strategies import Candidates, Selection, StrategyInfo
 
 if TYPE_CHECKING:
@@ -76,6 +79,8 @@ class Pool:
     groups: NDArray[np.intp] | None = None
     #: the held-out rows' shown content as strings (for the leakage guard)
     holdout_texts: list[str] | None = None
+    #: what a task needs besides (ranking: ``query_codes``, ``holdout_query_codes``)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def texts_at(self, positions: NDArray[np.intp]) -> list[str]:
         """Return pool rows' shown content as strings (the text, or the feature values)."""
@@ -89,6 +94,8 @@ class Pool:
 
 def shown_strings(frame: pd.DataFrame, config: Config) -> list[str]:
     """Return each row's shown content as one string (the text, or the feature values joined)."""
+    if config.query is not None and config.text is not None:
+        return (frame[config.query].astype(str) + "\n\n" + frame[config.text].astype(str)).tolist()
     if config.text is not None:
         return frame[config.text].astype(str).tolist()
     cols = list(config.features or ())
@@ -115,8 +122,9 @@ def class_counts(classes: tuple[str, ...], labels: Mapping[Any, Label]) -> dict[
     """Count labeled items per class (every class present, zeros included)."""
     counts = dict.fromkeys(classes, 0)
     for value in labels.values():
-        for c in value if isinstance(value, tuple) else (value,):
-            counts[c] += 1
+        for c in label_classes(value, classes):
+            if c in counts:
+                counts[c] += 1
     return counts
 
 
@@ -124,9 +132,11 @@ def can_fit(task: str, labels: Mapping[Any, Label]) -> bool:
     """Return True when a model can be fitted: two classes (or one varying label) seen."""
     if task == "classification":
         return len(set(labels.values())) >= 2  # why: two classes to separate
+    if task in OTHER_TASKS:
+        return _tasks.can_fit(task, labels)
     seen: set[str] = set()
     absent: set[str] = set()
-    sets = [set(v) for v in labels.values()]
+    sets = [set(cast("tuple[str, ...]", v)) for v in labels.values()]
     for s in sets:
         seen |= s
     for s in sets:
@@ -162,7 +172,16 @@ def fit(pool: Pool, labels: Mapping[ItemId, Label], round_: int) -> Fitted | Non
     X = pool.X[pos]
     t0 = time.perf_counter()
     warns: list[str]
-    if task == "classification":
+    if task in OTHER_TASKS:
+        model, warns = _tasks.fit_model(
+            pool.model,
+            pool.config,
+            texts=pool.texts_at(pos) if task == "extraction" else [],
+            X=X,
+            y=y,
+            random_state=fit_seed(pool.seed, round_),
+        )
+    elif task == "classification":
         model, warns = fit_classifier(
             pool.model, X, [str(v) for v in y], random_state=fit_seed(pool.seed, round_)
         )
@@ -170,7 +189,7 @@ def fit(pool: Pool, labels: Mapping[ItemId, Label], round_: int) -> Fitted | Non
         Y = np.zeros((len(y), len(pool.classes)), dtype=np.bool_)
         col = {c: j for j, c in enumerate(pool.classes)}
         for i, value in enumerate(y):
-            for c in value:
+            for c in cast("tuple[str, ...]", value):
                 Y[i, col[c]] = True
         model, warns = fit_multilabel(
             pool.model, X, Y, classes=pool.classes, random_state=fit_seed(pool.seed, round_)
@@ -230,7 +249,7 @@ def score(pool: Pool, fitted: Fitted, positions: NDArray[np.intp]) -> NDArray[np
         if end == done:
             continue
         block = predict_proba_aligned(
-            fitted.model, pool.X[lo:hi], pool.classes, task=pool.config.task
+            fitted.model, pool.X[lo:hi], pool.classes, task=pool.config.class_task
         )
         out[done:end] = block[positions[done:end] - lo]
         done = end
@@ -269,6 +288,9 @@ def is_seed_round(pool: Pool, state: RunState, labels: Mapping[ItemId, Label]) -
         counts = class_counts(pool.classes, labels)
         if pool.config.task == "classification":
             return min(counts.values()) < pool.config.min_per_class
+        if pool.config.task == "ranking":
+            # a seed that finds relevant pairs: the top grade is rarely hit at random
+            return min(counts.values()) < 1 or len(labels) < pool.config.min_per_class * 2
         return len(labels) < pool.config.min_per_class * 2
     return False
 
@@ -288,7 +310,9 @@ def select(
         return None
     cold = fitted is None or is_seed_round(pool, state, labels)
     info = pool.seed_strategy if cold else pool.strategy
-    proba = score(pool, fitted, cand) if fitted is not None else None
+    other = pool.config.task in OTHER_TASKS
+    task_data = _task_scores(pool, fitted, cand, labels) if other and fitted is not None else None
+    proba = score(pool, fitted, cand) if fitted is not None and not other else None
     committee: tuple[NDArray[np.floating], ...] | None = None
     if info.needs_committee and fitted is not None:
         committee = tuple(score(pool, m, cand) for m in fit_committee(pool, labels, round_))
@@ -310,7 +334,7 @@ def select(
         label_counts=class_counts(pool.classes, labels),
         n_labeled=len(labels),
         mean_cardinality=(
-            float(np.mean([len(v) for v in labels.values()]))
+            float(np.mean([len(cast("tuple[str, ...]", v)) for v in labels.values()]))
             if pool.config.task == "multilabel" and labels
             else None
         ),
@@ -325,10 +349,11 @@ def select(
             else None
         ),
         judge=_judge_opinions(pool, state, cand) if info.needs_judge else None,
+        task_data=None if cold else task_data,
     )
     t1 = time.perf_counter()
     rng = select_rng(pool.seed, round_)
-    hints = seed_hints(pool, cand, labels, k) if cold else []
+    hints = seed_hints(pool, cand, labels, k) if cold and not other else []
     if hints:
         sel = _seed_with_hints(cands, hints, k, info, rng, pool=pool, cand=cand)
     else:
@@ -336,9 +361,12 @@ def select(
     t_select = time.perf_counter() - t1
     chosen = np.asarray(sel.positions, dtype=np.intp)
     item_ids = [_json_id(x) for x in pool.ids[cand[chosen]]]
-    predictions: list[str | list[str] | None]
+    predictions: list[Any]
     confidences: list[float | None]
-    if proba is not None:
+    intervals: list[list[float]] | None = None
+    if task_data is not None:
+        predictions, confidences, intervals = _tasks.predictions(pool.config, task_data, chosen)
+    elif proba is not None:
         rows = proba[chosen].astype(np.float64)
         predictions, confidences = _predictions(pool, rows)
     else:
@@ -354,6 +382,7 @@ def select(
         reasons=list(sel.reasons),
         model_version=fitted.version if fitted is not None else None,
         n_candidates=len(cand),
+        intervals=intervals,
         timings={
             "fit_s": round(fitted.seconds, 6) if fitted is not None else 0.0,
             "score_s": round(t_score, 6),
@@ -479,6 +508,30 @@ def _seed_with_hints(
     )
 
 
+def _task_scores(
+    pool: Pool, fitted: Fitted, cand: NDArray[np.intp], labels: Mapping[ItemId, Label]
+) -> Any:
+    """Return the other tasks' ``task_data`` for the candidates (``jupyter_al._tasks``)."""
+    task = pool.config.task
+    codes = labeled = None
+    if task == "ranking":
+        all_codes = pool.extra["query_codes"]
+        lab_pos = pool.positions(list(labels))
+        codes = all_codes[cand]
+        labeled = (
+            all_codes[lab_pos],
+            np.asarray([labels[i] for i in labels], dtype=np.int64),
+        )
+    return _tasks.scores(
+        fitted.model,
+        pool.config,
+        texts=pool.texts_at(cand) if task == "extraction" else [],
+        X=pool.X[cand] if task != "extraction" else pool.X[:0],
+        codes=codes,
+        labeled=labeled,
+    )
+
+
 def _judge_opinions(pool: Pool, state: RunState, cand: NDArray[np.intp]) -> list[Any]:
     from jupyter_al._judging import judge_opinions
 
@@ -513,10 +566,23 @@ def evaluate(pool: Pool, fitted: Fitted | None, state: RunState) -> tuple[dict[s
     order = np.argsort(pos, kind="stable")
     pos = np.asarray(pos[order], dtype=np.intp)
     y_true = [gold[ids[i]] for i in order]
+    if pool.config.task in OTHER_TASKS:
+        texts = pool.holdout_texts or []
+        values = _tasks.evaluate(
+            fitted.model,
+            pool.config,
+            texts=[texts[i] for i in pos.tolist()] if pool.config.task == "extraction" else [],
+            X=pool.X_holdout[pos],
+            gold=y_true,
+            codes=(
+                pool.extra["holdout_query_codes"][pos] if pool.config.task == "ranking" else None
+            ),
+        )
+        return values, len(gold)
     proba = predict_proba_aligned(
-        fitted.model, pool.X_holdout[pos], pool.classes, task=pool.config.task
+        fitted.model, pool.X_holdout[pos], pool.classes, task=pool.config.class_task
     ).astype(np.float64)
-    values = _metrics.evaluate(pool.config.task, y_true, proba, pool.classes, pool.metric)
+    values = _metrics.evaluate(pool.config.class_task, y_true, proba, pool.classes, pool.metric)
     return {k: _round_float(v) for k, v in values.items()}, len(gold)
 
 

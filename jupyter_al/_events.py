@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 
     from jupyter_al._types import ItemId
 
-#: A label as stored: one class name, or a tuple of names (multilabel).
-Label: TypeAlias = str | tuple[str, ...]
+#: A label as stored: one class name, a tuple of names (multilabel), a tuple of
+#: ``(start, end, type)`` spans (extraction), a grade (ranking, int) or a number (regression).
+Label: TypeAlias = str | tuple[Any, ...] | int | float
 Split: TypeAlias = Literal["pool", "holdout"]
 
 
@@ -28,14 +29,26 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
-def label_to_json(label: Label) -> str | list[str]:
-    """Return a label in its JSON form (a tuple becomes a list)."""
-    return list(label) if isinstance(label, tuple) else label
+def label_to_json(label: Label) -> Any:
+    """Return a label in its JSON form (tuples become lists, spans ``[start, end, type]``)."""
+    if isinstance(label, tuple):
+        return [list(x) if isinstance(x, tuple) else x for x in label]
+    return label
 
 
 def label_from_json(value: Any) -> Label:
-    """Return a label from its JSON form (a list becomes a tuple)."""
-    return tuple(value) if isinstance(value, list) else str(value)
+    """Return a label from its JSON form (lists become tuples; numbers stay numbers).
+
+    Examples
+    --------
+    >>> label_from_json([[0, 4, "time"]]), label_from_json(2), label_from_json("spam")
+    (((0, 4, 'time'),), 2, 'spam')
+    """
+    if isinstance(value, list):
+        return tuple(tuple(x) if isinstance(x, list) else x for x in value)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +78,7 @@ class BatchSelected:
     strategy: str
     cold_start: bool
     item_ids: list[ItemId]
-    predictions: list[str | list[str] | None]
+    predictions: list[Any]
     confidences: list[float | None]
     scores: list[float]
     reasons: list[str]
@@ -73,6 +86,8 @@ class BatchSelected:
     n_candidates: int
     timings: dict[str, float]
     ts: str = field(default_factory=now_iso)
+    #: regression: the central interval ``[low, high]`` of each prediction
+    intervals: list[list[float]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +97,7 @@ class Labeled:
     type: ClassVar[str] = "labeled"
     round: int
     item_id: ItemId
-    label: str | list[str]
+    label: Any
     annotator: str
     source: str
     split: Split = "pool"
@@ -176,7 +191,7 @@ class LabelDecided:
     type: ClassVar[str] = "label_decided"
     round: int
     item_id: ItemId
-    label: str | list[str] | None
+    label: Any
     status: str
     votes: list[list[Any]]
     source: str = "argilla"

@@ -61,12 +61,26 @@ def _dumps(obj: Mapping[str, Any]) -> str:
     return json.dumps(obj, ensure_ascii=False, allow_nan=False)
 
 
-def write_selection(folder: Path, batch: BatchSelected) -> None:
+def _provenance(context: Mapping[str, Any] | None, ids: list[Any]) -> Mapping[Any, Any]:
+    """Call ``context["provenance"]`` (item ids -> {item id: fields}), if the session gave one.
+
+    Prediction units give their parent id, unit kind, position and offsets this way; the
+    fields go into every line of the per-round files.
+    """
+    func = None if context is None else context.get("provenance")
+    return func(ids) if func is not None else {}
+
+
+def write_selection(
+    folder: Path, batch: BatchSelected, context: Mapping[str, Any] | None = None
+) -> None:
     """Write ``selection_round_XX.jsonl``: one line per selected item, best first."""
+    where = _provenance(context, list(batch.item_ids))
     lines = [
         _dumps(
             {
                 "id": item_id,
+                **where.get(item_id, {}),
                 "prediction": batch.predictions[i],
                 "confidence": batch.confidences[i],
                 "uncertainty": batch.scores[i],
@@ -76,6 +90,11 @@ def write_selection(folder: Path, batch: BatchSelected) -> None:
                 "round": batch.round,
                 "cold_start": batch.cold_start,
                 "model_version": batch.model_version,
+                **(
+                    {"interval": batch.intervals[i]}
+                    if batch.intervals is not None and i < len(batch.intervals)
+                    else {}
+                ),
             }
         )
         for i, item_id in enumerate(batch.item_ids)
@@ -83,15 +102,20 @@ def write_selection(folder: Path, batch: BatchSelected) -> None:
     write_atomic(folder / selection_file(batch.round), "".join(line + "\n" for line in lines))
 
 
-def write_annotations(folder: Path, state: RunState, round_: int) -> None:
+def write_annotations(
+    folder: Path, state: RunState, round_: int, context: Mapping[str, Any] | None = None
+) -> None:
     """Write ``annotation_round_XX.jsonl``: the round's labels and skips that were not undone."""
     lines = []
-    for _, event in state.round_log.get(round_, []):
+    events = state.round_log.get(round_, [])
+    where = _provenance(context, [e.item_id for _, e in events])
+    for _, event in events:
         if isinstance(event, Labeled):
             lines.append(
                 _dumps(
                     {
                         "id": event.item_id,
+                        **where.get(event.item_id, {}),
                         "label": event.label,
                         "annotator": event.annotator,
                         "source": event.source,
@@ -107,6 +131,7 @@ def write_annotations(folder: Path, state: RunState, round_: int) -> None:
                 _dumps(
                     {
                         "id": event.item_id,
+                        **where.get(event.item_id, {}),
                         "label": None,
                         "annotator": event.annotator,
                         "source": "skip",
@@ -329,7 +354,7 @@ def write_round_files(
     folder: Path, state: RunState, round_: int, context: Mapping[str, Any]
 ) -> None:
     """Write what a closed round changes: its annotations, results, notes, next selection."""
-    write_annotations(folder, state, round_)
+    write_annotations(folder, state, round_, context)
     write_results(folder, state)
     write_notes(folder, state, context)
 
@@ -338,8 +363,8 @@ def write_all(folder: Path, state: RunState, context: Mapping[str, Any]) -> None
     """Write every derived file again from the state."""
     write_config(folder, state)
     for batch in state.batches.values():
-        write_selection(folder, batch)
+        write_selection(folder, batch, context)
     for round_ in sorted(set(state.round_log) | {r.round for r in state.rounds}):
-        write_annotations(folder, state, round_)
+        write_annotations(folder, state, round_, context)
     write_results(folder, state)
     write_notes(folder, state, context)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -439,7 +439,7 @@ def confident_issues(
 
 
 def _jsonable(label: Label) -> str | list[str]:
-    return list(label) if isinstance(label, tuple) else label
+    return list(label) if isinstance(label, tuple) else str(label)
 
 
 # ------------------------------------------------------------------ the round's guards
@@ -584,7 +584,7 @@ def _suspicious(pool: Pool, labels: Mapping[ItemId, Label], round_: int) -> Guar
             fitted.model,
             pool.X[pool.positions([ids[i] for i in test])],
             pool.classes,
-            task=pool.config.task,
+            task=pool.config.class_task,
         ).astype(np.float64)
         P_all[test] = P
         for row, i in zip(P, test.tolist(), strict=True):
@@ -596,7 +596,7 @@ def _suspicious(pool: Pool, labels: Mapping[ItemId, Label], round_: int) -> Guar
                 sugg[i] = pool.classes[j]
             else:
                 on = np.zeros(len(pool.classes), dtype=bool)
-                on[[col[c] for c in given]] = True
+                on[[col[c] for c in cast("tuple[str, ...]", given)]] = True
                 support = np.where(on, row, 1.0 - row)
                 p_given[i] = float(support.min())
                 p_sugg[i] = 1.0

@@ -727,7 +727,7 @@ def _qbc(candidates: Candidates, batch_size: int, rng: np.random.Generator) -> S
             raise ConfigError(
                 f"every committee member must have shape ({c.n}, {len(c.classes)}), got {m.shape}"
             )
-    score = _consensus_kl(members, c.task)
+    score = _consensus_kl(members, "multilabel" if c.task == "multilabel" else "classification")
     groups = None if c.groups is None else np.asarray(c.groups, dtype=np.intp)
     chosen, fresh = _ranked_dedupe(score, k, groups, frozenset(c.taken_groups), rng)
     out_score = score[chosen].copy()

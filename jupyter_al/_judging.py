@@ -152,9 +152,9 @@ def evaluate_judge(
     pos = np.asarray(pos[order], dtype=np.intp)
     y_true = [judged[ids[i]] for i in order]
     proba = predict_proba_aligned(
-        fitted.model, pool.X_holdout[pos], pool.classes, task=pool.config.task
+        fitted.model, pool.X_holdout[pos], pool.classes, task=pool.config.class_task
     ).astype(np.float64)
-    values = _metrics.evaluate(pool.config.task, y_true, proba, pool.classes, pool.metric)
+    values = _metrics.evaluate(pool.config.class_task, y_true, proba, pool.classes, pool.metric)
     return {k: _round_float(v) for k, v in values.items()}, info
 
 

@@ -30,6 +30,9 @@ from jupyter_al._dedup import exact_groups, find_duplicates
 from jupyter_al._engine import Pool, shown_strings
 from jupyter_al._model import Featurizer, default_model
 from jupyter_al._store import write_atomic
+from jupyter_al._tasks import UNIT_PROVENANCE, check_model, is_split, parse_label_column
+from jupyter_al._tasks import default_model as task_default_model
+from jupyter_al._types import OTHER_TASKS
 from jupyter_al.exceptions import ConfigError
 from jupyter_al.strategies import Strategy, StrategyInfo, get_strategy
 
@@ -56,13 +59,18 @@ class Prepared:
 
 
 def shown_columns(config: Config) -> list[str]:
-    """Return the columns a person sees and the model learns from."""
-    return [config.text] if config.text is not None else list(config.features or ())
+    """Return the columns a person sees and the model learns from (ranking: and the query)."""
+    if config.text is None:
+        return list(config.features or ())
+    extra = [c for c in (config.query, config.query_id) if c is not None and c != config.text]
+    return [config.text, *dict.fromkeys(extra)]
 
 
 def digest_columns(config: Config) -> list[str]:
     """Return the columns whose content identifies a pool (shown ones and label columns)."""
     cols = shown_columns(config)
+    if is_split(config):
+        cols.extend(UNIT_PROVENANCE)
     for c in (config.label_column, config.gold_column):
         if c is not None and c not in cols:
             cols.append(c)
@@ -250,10 +258,18 @@ def prepare(
 
     # --- labels already known
     initial: dict[ItemId, Label] = {}
-    if config.label_column is not None:
+    other = task in OTHER_TASKS
+    if config.label_column is not None and other:
+        initial = parse_label_column(
+            pool_frame[config.label_column],
+            config,
+            pool_frame[text] if text is not None else None,
+            argument="label_column",
+        )
+    elif config.label_column is not None:
         parsed = parse_labels(
             pool_frame[config.label_column],
-            task=task,
+            task=config.class_task,
             classes=classes,
             label_sep=config.label_sep,
             argument="label_column",
@@ -261,10 +277,17 @@ def prepare(
         initial = {to_item_id(k): v for k, v in parsed.items() if v is not None}
     gold: dict[ItemId, Label] = {}
     gold_col = config.gold_column
-    if hframe is not None and gold_col is not None and gold_col in hframe.columns:
+    if hframe is not None and gold_col is not None and gold_col in hframe.columns and other:
+        gold = parse_label_column(
+            hframe[gold_col],
+            config,
+            hframe[text] if text is not None else None,
+            argument="holdout_label_column",
+        )
+    elif hframe is not None and gold_col is not None and gold_col in hframe.columns:
         parsed = parse_labels(
             hframe[gold_col],
-            task=task,
+            task=config.class_task,
             classes=classes,
             label_sep=config.label_sep,
             argument="holdout_label_column",
@@ -279,7 +302,12 @@ def prepare(
     # --- exact duplicates between held-out and pool: reported, never silently dropped
     dupes: list[tuple[ItemId, ItemId]] = []
     if hframe is not None and len(hframe):
-        if text is not None:
+        if task == "ranking":
+            dupes = exact_duplicates(
+                pd.Series(shown_strings(hframe, config), index=hframe.index),
+                pd.Series(shown_strings(pool_frame, config), index=pool_frame.index),
+            )
+        elif text is not None:
             dupes = exact_duplicates(hframe[text], pool_frame[text])
         else:
             dupes = exact_duplicate_rows(hframe, pool_frame, shown_columns(config))
@@ -299,7 +327,16 @@ def prepare(
     )
     X = featurizer.fit_transform(pool_frame)
     X_holdout = featurizer.transform(hframe) if hframe is not None and len(hframe) else None
-    model_template, _ = resolve_model(model, featurizer.kind)
+    extra: dict[str, Any] = {}
+    if task == "ranking":
+        say("computing query-document features")
+        X, X_holdout, extra = ranking_features(pool_frame, hframe, config)
+    if other:
+        if model is not None:
+            check_model(model, config)
+        model_template = model if model is not None else task_default_model(config)
+    else:
+        model_template, _ = resolve_model(model, featurizer.kind)
     info = resolve_strategy(strategy, config)
     seed_info = get_strategy(SEED_STRATEGY, task)
     metric_name = _metrics.DEFAULT_METRIC[task] if config.metric == "default" else config.metric
@@ -323,8 +360,47 @@ def prepare(
         seed_strategy=seed_info,
         metric=metric,
         holdout_texts=shown_strings(hframe, config) if hframe is not None else None,
+        extra=extra,
     )
     return Prepared(pool=pool, excluded=excluded, warnings=warnings, holdout_duplicates=dupes)
+
+
+def ranking_features(
+    pool_frame: pd.DataFrame, hframe: pd.DataFrame | None, config: Config
+) -> tuple[Any, Any, dict[str, Any]]:
+    """Return the pairs' query-document features (pool, held-out) and each pair's query code.
+
+    Documents are the distinct texts of the document column, queries the distinct values of
+    ``query_id`` (else of the query text); the BM25 and TF-IDF statistics are fitted on every
+    document of the data (pool and held-out: documents are not labels).
+    """
+    from jupyter_al.ranking import FEATURE_NAMES, build_index, pair_features
+
+    assert config.text is not None
+    assert config.query is not None
+    frames = [pool_frame] + ([hframe] if hframe is not None and len(hframe) else [])
+    both = pd.concat([f[shown_columns(config)] for f in frames])
+    doc_codes, doc_texts = pd.factorize(both[config.text].astype(str))
+    key = both[config.query_id] if config.query_id is not None else both[config.query]
+    q_codes, _ = pd.factorize(key.astype(str))
+    first = pd.Series(range(len(both))).groupby(q_codes).first().to_numpy()
+    queries = pd.DataFrame(
+        {
+            "query_id": np.arange(q_codes.max() + 1),
+            "query": both[config.query].astype(str).to_numpy()[first],
+        }
+    )
+    docs = pd.DataFrame({"doc_id": np.arange(len(doc_texts)), "text": list(doc_texts)})
+    index = build_index(docs)
+    pairs = pd.DataFrame({"query_id": q_codes, "doc_id": doc_codes})
+    feats = pair_features(pairs, queries, docs, index=index)
+    M = feats.loc[:, list(FEATURE_NAMES)].to_numpy(dtype=np.float64)
+    n = len(pool_frame)
+    extra = {
+        "query_codes": np.asarray(q_codes[:n], dtype=np.intp),
+        "holdout_query_codes": np.asarray(q_codes[n:], dtype=np.intp),
+    }
+    return M[:n], (M[n:] if len(M) > n else None), extra
 
 
 def encoder_name(encoder: Any) -> str:

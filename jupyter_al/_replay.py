@@ -112,6 +112,7 @@ def replay(
     strategy: str | Strategy | None = None,
     encoder: Any = None,
     check: bool = True,
+    splitter: Any = None,
 ) -> ReplayReport:
     """Re-derive every round of a run from its log and the data, and compare.
 
@@ -130,6 +131,8 @@ def replay(
         Needed only when the run used your own estimator, strategy function or encoder.
     check : bool
         Raise on the first report with mismatches (default); with False, return it.
+    splitter : callable, optional
+        The sentence splitter function, when the run used your own (prediction units).
 
     Returns
     -------
@@ -144,7 +147,9 @@ def replay(
     folder = Path(store)
     contents = read_log(folder)
     events = [event_from_dict(d) for d in contents.events]
-    _, pool, _ = _rebuild(folder, events, data, model=model, strategy=strategy, encoder=encoder)
+    _, pool, _ = _rebuild(
+        folder, events, data, model=model, strategy=strategy, encoder=encoder, splitter=splitter
+    )
     state = RunState()
     fitted: Fitted | None = None
     fit_labels: dict[ItemId, Label] | None = None

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import NotFittedError
 
+from jupyter_al import _tasks
 from jupyter_al import metrics as _metrics
 from jupyter_al._config import Budget, Config
 from jupyter_al._data import load_frame, parse_labels, split_holdout, to_item_id
@@ -79,6 +80,7 @@ from jupyter_al._pool import (
     save_holdout,
 )
 from jupyter_al._store import EventLog
+from jupyter_al._types import OTHER_TASKS
 from jupyter_al.argilla import agreement as argilla_agreement
 from jupyter_al.exceptions import (
     ArgillaDatasetMissingError,
@@ -98,7 +100,7 @@ if TYPE_CHECKING:
 
     import plotly.graph_objects as go
 
-    from jupyter_al._types import ItemId, Task
+    from jupyter_al._types import AnyTask, ItemId
     from jupyter_al._widget import LabelingWidget
     from jupyter_al.argilla import Agreement, PullSummary, SendSummary, Vote
     from jupyter_al.strategies import Strategy
@@ -231,7 +233,7 @@ class Session:
         text: str | None = None,
         features: Sequence[str] | None = None,
         labels: Sequence[str] | None = None,
-        task: Task = "classification",
+        task: AnyTask = "classification",
         label_column: str | None = None,
         holdout_label_column: str | None = None,
         label_sep: str = "|",
@@ -257,6 +259,12 @@ class Session:
         judge: Judge | None = None,
         judge_eval: int | None = None,
         tracker: Any = None,
+        query: str | None = None,
+        query_id: str | None = None,
+        span_overlap: str = "forbid",
+        prediction_unit: str = "row",
+        unit: Mapping[str, Any] | None = None,
+        splitter: Any = None,
         **unknown: Any,
     ) -> None:
         if unknown:
@@ -296,6 +304,12 @@ class Session:
             "guards": guards,
             "encoder": encoder,
             "keywords": keywords,
+            "query": query,
+            "query_id": query_id,
+            "span_overlap": span_overlap,
+            "prediction_unit": prediction_unit,
+            "unit": unit,
+            "splitter": splitter,
         }
         if data is None or (config is None and text is None and features is None):
             # an incomplete configuration: the widget shows the interview, pre-filled
@@ -311,7 +325,7 @@ class Session:
         text: str | None,
         features: Sequence[str] | None,
         labels: Sequence[str] | None,
-        task: Task,
+        task: AnyTask,
         label_column: str | None,
         holdout_label_column: str | None,
         label_sep: str,
@@ -333,6 +347,12 @@ class Session:
         guards: str = "all",
         encoder: Any = "tfidf",
         keywords: Mapping[str, Sequence[str]] | None = None,
+        query: str | None = None,
+        query_id: str | None = None,
+        span_overlap: str = "forbid",
+        prediction_unit: str = "row",
+        unit: Mapping[str, Any] | None = None,
+        splitter: Any = None,
     ) -> None:
         """Validate everything, build the pool, open the run folder and log the start."""
         frame = load_frame(data, argument="data")
@@ -404,22 +424,42 @@ class Session:
                 "guards": guards,
                 "encoder": encoder_name(encoder),
                 "seed_keywords": _keyword_pairs(keywords),
+                "query": query,
+                "query_id": query_id,
+                "span_overlap": span_overlap,
+                "prediction_unit": prediction_unit,
+                "unit": _unit_pairs(unit, splitter),
             }
             if isinstance(features, str):
                 raise ConfigError(
                     f"features must be a list of column names, got the str {features!r}"
                 )
-            if labels is None:
+            if labels is None and task == "regression":
+                schema: tuple[str, ...] = ()
+            elif labels is None and task in OTHER_TASKS:
+                what = "span types" if task == "extraction" else "grade names, lowest first"
+                raise ConfigError(f"labels is required for task={task!r}: pass the {what}")
+            elif labels is None:
                 schema = infer_labels(frame, holdout_frame, kwargs)
             elif isinstance(labels, str):
                 raise ConfigError(f"labels must be a list of label names, got the str {labels!r}")
             else:
                 schema = tuple(str(x) for x in labels)
             cfg = Config(labels=schema, **kwargs)
-        if model is not None:
+        if model is not None and cfg.task in OTHER_TASKS:
+            _tasks.check_model(model, cfg)
+            name = f"{type(model).__module__}.{type(model).__qualname__}"
+            cfg = Config.from_dict({**cfg.to_dict(), "model": name})
+        elif model is not None:
             from jupyter_al._pool import resolve_model
 
             cfg = Config.from_dict({**cfg.to_dict(), "model": resolve_model(model, "features")[1]})
+        self._splitter = splitter
+        if _tasks.is_split(cfg):
+            spec = _tasks.unit_spec(cfg, splitter)
+            frame = _tasks.unit_frame(frame, cfg, spec, argument="data")
+            if holdout_frame is not None:
+                holdout_frame = _tasks.unit_frame(holdout_frame, cfg, spec, argument="holdout")
         seed = cfg.random_state if cfg.random_state is not None else secrets.randbits(31)
 
         from jupyter_al._pool import check_frame, holdout_from_text, holdout_text
@@ -471,6 +511,7 @@ class Session:
                 n_initial_labels=len(prep.pool.initial),
                 version=_version(),
             )
+            _attach_units(prep.pool, frame, holdout_frame)
             self._init_common(frame, prep.pool, RunState(), prep.warnings)
             self._append(configured)
             self._start_warnings = list(prep.warnings)
@@ -583,10 +624,20 @@ class Session:
             ids = ids.difference(missing_text(frame[cfg.text]), sort=False)
         y = None
         gold = cfg.gold_column
+        if cfg.task == "ranking":
+            # held-out queries, never held-out pairs of a query that is also in the pool
+            key = frame.loc[ids, cfg.query_id or cfg.query or ""].astype(str)
+            return [to_item_id(x) for x in _group_split(ids, key, cfg.holdout, seed)]
+        if _tasks.is_split(cfg):
+            # held-out documents (threads): never a sentence of a document the pool holds
+            key = frame.loc[ids, "parent_id"].astype(str)
+            return [to_item_id(x) for x in _group_split(ids, key, cfg.holdout, seed)]
+        if cfg.task in OTHER_TASKS:
+            gold = None
         if gold is not None:
             parsed = parse_labels(
                 frame.loc[ids, gold],
-                task=cfg.task,
+                task=cfg.class_task,
                 classes=cfg.labels,
                 label_sep=cfg.label_sep,
                 argument="holdout_label_column",
@@ -650,6 +701,7 @@ class Session:
         encoder: Any = None,
         judge: Judge | None = None,
         tracker: Any = None,
+        splitter: Any = None,
     ) -> Session:
         """Continue a run where it stopped (after a kernel restart or a crash).
 
@@ -665,6 +717,8 @@ class Session:
             The default annotator name from now on.
         judge, tracker : optional
             The run's LLM judge and trackers (they are not saved: a judge holds a client).
+        splitter : callable, optional
+            The sentence splitter function, when the run used your own.
 
         Raises
         ------
@@ -679,8 +733,15 @@ class Session:
             self._annotator = annotator or "annotator"
             self._widget = None
             frame, pool, state = _rebuild(
-                log.folder, events, data, model=model, strategy=strategy, encoder=encoder
+                log.folder,
+                events,
+                data,
+                model=model,
+                strategy=strategy,
+                encoder=encoder,
+                splitter=splitter,
             )
+            self._splitter = splitter
             self._init_common(frame, pool, state, [])
             damage = log.contents.damage
             self._append(Resumed(round=state.round, damage=damage.describe() if damage else None))
@@ -737,7 +798,7 @@ class Session:
         """
         self._check_open()
         item_id, split = self._resolve_item(item_id)
-        value = self._check_label(label)
+        value = self._check_label(label, item_id=item_id, split=split)
         self._append(
             Labeled(
                 round=self._state.round,
@@ -1543,7 +1604,7 @@ class Session:
         state = self._state.argilla
         id_map = {str(i): i for i in state.sent}
         seen_refused = {(r.record_id, r.annotator, repr(r.value)) for r in state.refused}
-        classes, task = self._pool.classes, self.config.task
+        classes = self._pool.classes
         touched: list[ItemId] = []
         merged = skipped = 0
         refused: list[dict[str, Any]] = []
@@ -1556,7 +1617,7 @@ class Session:
             if item_id is None:
                 why = f"record {vote.record_id!r} was not sent by this session"
             elif vote.status == "submitted":
-                label, why = ag.check_value(vote.value, classes, task)
+                label, why = ag.check_value(vote.value, classes, self.config.class_task)
             if why is not None:
                 key = (vote.record_id, vote.annotator, repr(vote.value))
                 if key not in seen_refused:
@@ -1621,7 +1682,7 @@ class Session:
                 continue
             if not submitted:
                 continue
-            decision = ag.decide([lab for _, lab in submitted], task)
+            decision = ag.decide([lab for _, lab in submitted], self.config.class_task)
             self._append(
                 LabelDecided(
                     round=state.sent.get(item_id, self._state.round),
@@ -2124,7 +2185,7 @@ class Session:
                 dtype=np.intp,
             )
             proba = predict_proba_aligned(
-                fitted.model, pool.X_holdout[hpos], pool.classes, task=self.config.task
+                fitted.model, pool.X_holdout[hpos], pool.classes, task=self.config.class_task
             ).astype(np.float64)
             preds, _ = _predictions(pool, proba)
             out.update(zip(held, preds, strict=True))
@@ -2236,14 +2297,33 @@ class Session:
                     f"item_id {key!r} was left out of the session at start "
                     f"({why.replace('_', ' ')})"
                 )
+        units = self._pool.extra.get("units")
+        if units is not None and isinstance(key, str) and "#" in key:
+            parent = key.rsplit("#", 1)[0]
+            known = {str(p) for p in units["parent_id"].to_numpy(dtype=object)}
+            if parent not in known:
+                raise LabelError(
+                    f"unit {key!r} names parent {parent!r}, which is not in the data "
+                    f"({len(known)} parents, e.g. {sorted(known)[:3]})"
+                )
+            n = int((units["parent_id"].astype(str) == parent).sum())
+            raise LabelError(
+                f"unit {key!r} is not a unit of parent {parent!r}: it has {n} "
+                f"{self.config.prediction_unit} unit(s), ids {parent}#..0 to {n - 1}"
+            )
         sample = ", ".join(repr(x) for x in list(self._pool.ids[:3]))
         raise LabelError(
             f"item_id {key!r} is not in the data (the pool has {len(self._pool.ids)} items, "
             f"ids like {sample})"
         )
 
-    def _check_label(self, label: Any) -> Label:
+    def _check_label(self, label: Any, *, item_id: ItemId, split: str) -> Label:
         classes = self._pool.classes
+        if self.config.task in OTHER_TASKS:
+            text = None
+            if self.config.task == "extraction":
+                text = self._item_text(item_id, split)
+            return cast("Label", _tasks.check_label(self.config, label, text=text, item_id=item_id))
         if self.config.task == "classification":
             if isinstance(label, list | tuple | set):
                 raise LabelError(
@@ -2269,6 +2349,14 @@ class Session:
             raise LabelError(f"labels {unknown} are not in the schema {list(classes)}")
         return values
 
+    def _item_text(self, item_id: ItemId, split: str) -> str:
+        """Return the text of a pool or held-out item (what its spans point into)."""
+        pool = self._pool
+        if split == "pool":
+            return str(pool.frame[self.config.text].iloc[int(pool.positions([item_id])[0])])
+        pos = int(cast("int", pool.holdout_ids.get_loc(item_id)))
+        return (pool.holdout_texts or [])[pos]
+
     def _select_next(self) -> None:
         state = self._state
         round_ = state.round + 1
@@ -2289,7 +2377,7 @@ class Session:
             write_all(self._log.folder, self._state, self._notes_context())
             return
         self._append(batch)
-        write_selection(self._log.folder, batch)
+        write_selection(self._log.folder, batch, self._notes_context())
 
     def _exhaustion_rule(self) -> tuple[str, str]:
         from jupyter_al._engine import batch_limit, candidate_positions
@@ -2393,7 +2481,12 @@ class Session:
                 "unreviewed and went back to the pool"
             )
         t_guards = time.perf_counter()
-        guards = evaluate_guards(self._pool, state, labels, round_, mode=self.config.guards)
+        # the guards read class labels; the other tasks have none of their own yet
+        guards = (
+            evaluate_guards(self._pool, state, labels, round_, mode=self.config.guards)
+            if self.config.task not in OTHER_TASKS
+            else []
+        )
         timings = {**timings, "guards_s": round(time.perf_counter() - t_guards, 6)}
         said = {g["name"] for r in state.rounds for g in r.guards if g.get("tripped")}
         warns.extend(
@@ -2433,12 +2526,119 @@ class Session:
         self._fit_labels = dict(labels)
 
     def _notes_context(self) -> dict[str, Any]:
-        return {"warnings": self._start_warnings, "classes": self._pool.classes}
+        context: dict[str, Any] = {"warnings": self._start_warnings, "classes": self._pool.classes}
+        units = self._pool.extra.get("units_frame")
+        if units is not None:
+            context["provenance"] = lambda ids: _tasks.provenance_of(units, ids)
+        return context
+
+    def unit_context(
+        self, item_id: Any, *, before: int = 1, after: int = 1
+    ) -> dict[str, Any] | None:
+        """Return where a unit comes from and its neighbours (None when items are rows).
+
+        Parameters
+        ----------
+        item_id
+            A unit id (``"<parent id>#s<position>"``, ``#c`` for chunks, ``#m`` for messages).
+        before, after : int
+            Neighbouring units of the same parent to include.
+
+        Returns
+        -------
+        dict or None
+            ``{kind, parent_id, position, n_units, start, end, before: [str], after: [str]}``.
+        """
+        from jupyter_al.units import context as unit_context
+
+        units = self._pool.extra.get("units")
+        if units is None:
+            return None
+        key, _ = self._resolve_item(item_id)
+        ctx = unit_context(units, str(key), before=before, after=after)
+        parent = units["parent_id"].to_numpy(dtype=object) == ctx.parent_id
+        return {
+            "kind": ctx.kind,
+            "parent_id": str(ctx.parent_id),
+            "position": ctx.position,
+            "n_units": int(parent.sum()),
+            "start": int(units["start"].loc[str(key)]),
+            "end": int(units["end"].loc[str(key)]),
+            "before": list(ctx.before),
+            "after": list(ctx.after),
+        }
+
+    def rollup(self, how: str = "majority", *, positive: str | None = None) -> pd.DataFrame:
+        """Roll the model's unit predictions up to their parents (documents, threads).
+
+        Parameters
+        ----------
+        how : {"any", "majority", "max"}
+            ``"any"``: the parent gets ``positive`` if any unit is predicted so (multilabel:
+            the union); ``"majority"``: the most frequent unit prediction; ``"max"``: per
+            class the highest unit probability, then the best class.
+        positive : str, optional
+            The positive class for ``how="any"`` (classification).
+
+        Returns
+        -------
+        DataFrame
+            One row per parent (pool and held-out): ``prediction`` and ``n_units``.
+
+        Raises
+        ------
+        ConfigError
+            Items are rows (no units); the task is not classification or multilabel; no
+            model fitted yet; ``how`` unknown.
+        """
+        from jupyter_al.units import rollup, rollup_proba
+
+        units = self._pool.extra.get("units")
+        if units is None:
+            raise ConfigError(
+                "rollup needs prediction units: this session labels rows "
+                f"(prediction_unit={self.config.prediction_unit!r})"
+            )
+        task = self.config.class_task
+        if self._fitted is None:
+            raise ConfigError("rollup needs a fitted model: label a batch and submit it first")
+        ids = list(self._pool.ids) + list(self._pool.holdout_ids)
+        proba = self._unit_proba(ids)
+        parents = units["parent_id"].loc[[str(i) for i in ids]]
+        out = rollup(
+            proba,
+            parents.to_numpy(),
+            how,  # type: ignore[arg-type]  # why: checked by rollup, naming the choices
+            classes=self.classes,
+            positive=positive,
+            task=task,
+        )
+        frame = out.to_frame("prediction")
+        frame["n_units"] = parents.value_counts().reindex(frame.index).to_numpy()
+        if how == "max":
+            frame = frame.join(rollup_proba(proba, parents.to_numpy(), self.classes))
+        return frame
+
+    def _unit_proba(self, ids: list[Any]) -> Any:
+        pool, fitted = self._pool, self._fitted
+        assert fitted is not None
+        from jupyter_al._model import predict_proba_aligned
+
+        task = self.config.class_task
+        n = len(pool.ids)
+        parts = [predict_proba_aligned(fitted.model, pool.X, pool.classes, task=task)]
+        if pool.X_holdout is not None and len(ids) > n:
+            parts.append(
+                predict_proba_aligned(fitted.model, pool.X_holdout, pool.classes, task=task)
+            )
+        return np.vstack(parts)
 
     def _batch_frame(self) -> pd.DataFrame:
         batch = self._state.batch
         assert batch is not None
-        cols = [self.config.text] if self.config.text else list(self.config.features or ())
+        cols = self._shown_columns()
+        if _tasks.is_split(self.config):
+            cols = [*cols, *_tasks.UNIT_PROVENANCE]
         idx = [self._frame_key(i) for i in batch.item_ids]
         shown = self._frame.loc[idx, cols].copy()
         name = self._frame.index.name or "item_id"
@@ -2448,6 +2648,10 @@ class Session:
         current = [p[1] for p in pairs]
         shown["prediction"] = pd.Series(batch.predictions, index=shown.index, dtype=object)
         shown["confidence"] = pd.array(batch.confidences, dtype="Float64")
+        if batch.intervals is not None:
+            shown["interval"] = pd.Series(
+                [tuple(x) for x in batch.intervals], index=shown.index, dtype=object
+            )
         shown["uncertainty"] = batch.scores
         shown["strategy"] = batch.strategy
         shown["reason"] = batch.reasons
@@ -2482,7 +2686,7 @@ class Session:
         batch = self._state.batch
         if batch is None:
             return []
-        cols = [self.config.text] if self.config.text else list(self.config.features or ())
+        cols = self._shown_columns()
         idx = [self._frame_key(i) for i in batch.item_ids]
         rows = self._frame.loc[idx, cols].to_numpy(dtype=object)
         return [
@@ -2496,9 +2700,17 @@ class Session:
                 "reason": batch.reasons[i],
                 "rank": i + 1,
                 "round": batch.round,
+                "interval": batch.intervals[i] if batch.intervals is not None else None,
             }
             for i, item_id in enumerate(batch.item_ids)
         ]
+
+    def _shown_columns(self) -> list[str]:
+        """Return the columns a person sees: the query (ranking) and the text, or features."""
+        cfg = self.config
+        if cfg.text is None:
+            return list(cfg.features or ())
+        return [cfg.query, cfg.text] if cfg.query is not None else [cfg.text]
 
     def _frame_key(self, item_id: ItemId) -> Any:
         if item_id in self._frame.index:
@@ -2507,6 +2719,68 @@ class Session:
 
 
 _GUARD_COLUMNS = ("round", "name", "value", "threshold", "tripped", "message")
+
+
+def _group_split(ids: pd.Index, groups: pd.Series, fraction: float, seed: int) -> list[Any]:
+    """Hold out whole groups (queries, parent documents): about ``fraction`` of the items."""
+    codes, uniques = pd.factorize(groups.to_numpy())
+    order = np.random.default_rng([seed, 11]).permutation(len(uniques))
+    sizes = np.bincount(codes, minlength=len(uniques))
+    target = fraction * len(ids)
+    chosen: set[int] = set()
+    total = 0
+    for g in order.tolist():
+        if total >= target or len(chosen) >= len(uniques) - 1:
+            break
+        chosen.add(g)
+        total += int(sizes[g])
+    if not chosen:
+        raise ConfigError(
+            f"holdout={fraction} needs at least 2 groups (queries or documents) to hold one "
+            f"out, got {len(uniques)}"
+        )
+    mask = np.isin(codes, list(chosen))
+    return list(ids[mask])
+
+
+def _unit_pairs(unit: Any, splitter: Any) -> tuple[tuple[str, Any], ...]:
+    """Return ``unit=`` (a mapping of UnitSpec options) as Config's sorted pairs.
+
+    A ``splitter=`` function is recorded by its name (``"custom:<qualname>"``), as
+    :class:`~jupyter_al.units.UnitSpec` records it; pass it again to resume or replay.
+    """
+    from collections.abc import Mapping as _Mapping
+
+    from jupyter_al.units import UnitSpec
+
+    if unit is None:
+        unit = {}
+    if not isinstance(unit, _Mapping):
+        raise ConfigError(
+            "unit must be a mapping of unit options (size, overlap, by, thread, order, "
+            f"splitter), got {type(unit).__name__}"
+        )
+    opts = dict(unit)
+    if callable(opts.get("splitter")):
+        raise ConfigError(
+            "unit['splitter'] must be a splitter's name; pass a function as splitter="
+        )
+    if splitter is not None:
+        if not callable(splitter):
+            raise ConfigError(
+                f"splitter must be a function text -> [(start, end), ...], got {splitter!r}"
+            )
+        opts["splitter"] = UnitSpec("sentence", splitter=splitter).splitter_name
+    return tuple(sorted((str(k), v) for k, v in opts.items()))
+
+
+def _attach_units(pool: Pool, frame: pd.DataFrame, holdout_frame: pd.DataFrame | None) -> None:
+    """Give a pool of units the units frame (pool and held-out) its context is read from."""
+    if not _tasks.is_split(pool.config):
+        return
+    both = frame if holdout_frame is None else pd.concat([frame, holdout_frame])
+    pool.extra["units"] = _tasks.units_view(both, pool.config)
+    pool.extra["units_frame"] = both
 
 
 def _keyword_pairs(keywords: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -2603,6 +2877,7 @@ def _rebuild(
     model: Any,
     strategy: str | Strategy | None,
     encoder: Any = None,
+    splitter: Any = None,
 ) -> tuple[pd.DataFrame, Pool, RunState]:
     """Rebuild frame, pool and state of a logged run on ``data`` (resume and replay)."""
     from jupyter_al._events import fold
@@ -2612,6 +2887,9 @@ def _rebuild(
     configured = events[0][1]
     cfg = Config.from_dict(configured.config)
     frame = load_frame(data, argument="data")
+    if _tasks.is_split(cfg):
+        spec = _tasks.unit_spec(cfg, splitter)
+        frame = _tasks.unit_frame(frame, cfg, spec, argument="data")
     digest = pool_digest(frame, cfg)
     if digest != configured.pool_digest:
         raise ReplayMismatchError(
@@ -2647,6 +2925,7 @@ def _rebuild(
         strategy=strategy if strategy is not None else cfg.strategy,
     )
     attach_vectors(prep.pool, encoder, cache_dir=folder / "cache", pool_digest=digest)
+    _attach_units(prep.pool, frame, holdout_frame)
     return frame, prep.pool, fold(events)
 
 

@@ -19,13 +19,15 @@ from jupyter_al._config import Budget
 from jupyter_al._data import load_frame, parse_labels, require_columns, to_item_id
 from jupyter_al._engine import evaluate, fit
 from jupyter_al._session import Session
+from jupyter_al._tasks import parse_label_column
+from jupyter_al._types import OTHER_TASKS
 from jupyter_al.exceptions import SessionStoppedError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from jupyter_al._events import Label
-    from jupyter_al._types import ItemId, Task
+    from jupyter_al._types import AnyTask, ItemId
     from jupyter_al.strategies import Strategy
 
 __all__ = ["SimulationSummary", "compare_strategies", "full_data_score", "simulate"]
@@ -38,7 +40,7 @@ def simulate(
     text: str | None = None,
     features: Sequence[str] | None = None,
     labels: Sequence[str] | None = None,
-    task: Task = "classification",
+    task: AnyTask = "classification",
     label_sep: str = "|",
     holdout: float | str | Path | pd.DataFrame | None = 0.2,
     metric: str = "default",
@@ -109,14 +111,19 @@ def simulate(
         **session_kwargs,
     )
     try:
-        truth = parse_labels(
-            frame[oracle],
-            task=task,
-            classes=session.classes,
-            label_sep=label_sep,
-            argument="oracle",
-        )
-        answers = {to_item_id(k): v for k, v in truth.items()}
+        answers: dict[ItemId, Any]
+        if task in OTHER_TASKS:
+            shown = frame[text] if text is not None else None
+            answers = parse_label_column(frame[oracle], session.config, shown, argument="oracle")
+        else:
+            truth = parse_labels(
+                frame[oracle],
+                task=session.config.class_task,
+                classes=session.classes,
+                label_sep=label_sep,
+                argument="oracle",
+            )
+            answers = {to_item_id(k): v for k, v in truth.items()}
         while not session.stopped:
             try:
                 batch = session.next_batch()
@@ -141,14 +148,20 @@ def full_data_score(session: Session, data: pd.DataFrame, oracle: str) -> float 
     score").
     """
     pool = session._pool  # why: the simulation reads its own session's pool
-    truth = parse_labels(
-        data[oracle],
-        task=session.config.task,
-        classes=session.classes,
-        label_sep=session.config.label_sep,
-        argument="oracle",
-    )
-    answers = {to_item_id(k): v for k, v in truth.items()}
+    cfg = session.config
+    answers: dict[ItemId, Any]
+    if cfg.task in OTHER_TASKS:
+        shown = data[cfg.text] if cfg.text is not None else None
+        answers = parse_label_column(data[oracle], cfg, shown, argument="oracle")
+    else:
+        truth = parse_labels(
+            data[oracle],
+            task=cfg.class_task,
+            classes=session.classes,
+            label_sep=cfg.label_sep,
+            argument="oracle",
+        )
+        answers = {to_item_id(k): v for k, v in truth.items()}
     labels: dict[ItemId, Label] = {}
     for i in pool.ids:
         answer = answers.get(i)

@@ -102,6 +102,8 @@ class LabelingWidget(anywidget.AnyWidget):
     mode = traitlets.Unicode("label").tag(sync=True)
     interview = traitlets.Dict().tag(sync=True)
     argilla = traitlets.Dict().tag(sync=True)
+    #: extraction: how two spans of one text may overlap ("forbid", "nested", "allow")
+    span_overlap = traitlets.Unicode("forbid").tag(sync=True)
 
     def __init__(self, session: Session, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -130,10 +132,13 @@ class LabelingWidget(anywidget.AnyWidget):
             s.next_batch()
         with self.hold_sync():
             self.task = s.config.task
+            self.span_overlap = s.config.span_overlap
             self.classes = [
                 {"name": n, "key": chosen.get(n) or k, "description": descriptions.get(n, "")}
                 for n, k in zip(names, default_keys, strict=True)
             ]
+            if s.config.task == "ranking":  # grades, lowest first: their number is the gain
+                self.classes = [{**c, "value": i} for i, c in enumerate(self.classes)]
             self.mode = "label"
             self.refresh()
             self._push_argilla()
@@ -176,7 +181,7 @@ class LabelingWidget(anywidget.AnyWidget):
             for static, (status, label) in zip(self._static, s.batch_status(), strict=True):
                 item = dict(static)
                 item["status"] = status
-                item["label"] = list(label) if isinstance(label, tuple) else label
+                item["label"] = page_label(s.config, label)
                 items.append(item)
             self.items = items
             pending = [i for i, it in enumerate(items) if it["status"] == "pending"]
@@ -232,8 +237,14 @@ class LabelingWidget(anywidget.AnyWidget):
             else:
                 item["kind"] = "table"
                 item["fields"] = [[c, _format_value(v)] for c, v in zip(cols, numbers, strict=True)]
+        if cfg.query is not None:
+            item["query"] = str(values[cfg.query])
+        where = s.unit_context(rec["id"])
+        if where is not None:
+            item["context"] = where
+        if rec.get("interval") is not None:
+            item["interval"] = list(rec["interval"])
         for key in (
-            "prediction",
             "confidence",
             "uncertainty",
             "strategy",
@@ -242,6 +253,7 @@ class LabelingWidget(anywidget.AnyWidget):
             "round",
         ):
             item[key] = rec[key]
+        item["prediction"] = page_label(cfg, rec["prediction"], prediction=True)
         # the LLM judge's answer about this item (a suggestion for the reviewer, never a label)
         note = s.judge_note(rec["id"])
         if note is not None:
@@ -461,6 +473,24 @@ class LabelingWidget(anywidget.AnyWidget):
         self._session.submit()
         self.status = "stopped" if self._session.stopped else "ready"
         self.refresh()
+
+
+def page_label(config: Any, value: Any, *, prediction: bool = False) -> Any:
+    """Return a label (or a prediction) in the page's form (docs/widget-protocol.md).
+
+    Spans become ``{start, end, type}`` dicts (code point offsets), a grade its name, a
+    multilabel tuple a list; a class name or a number stays as it is.
+    """
+    if value is None:
+        return None
+    task = config.task
+    if task == "extraction":
+        return [{"start": int(a), "end": int(b), "type": str(t)} for a, b, t in value]
+    if task == "ranking" and not prediction:
+        return config.labels[int(value)]
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 def _auth(session: Session) -> dict[str, Any]:

@@ -29,7 +29,7 @@ import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from jupyter_al.exceptions import (
@@ -212,7 +212,7 @@ def dataset_spec(
     return DatasetSpec(
         name=dataset,
         workspace=workspace,
-        task=config.task,
+        task=config.class_task,
         labels=tuple(config.labels),
         descriptions=tuple(config.label_descriptions),
         fields=fields,
@@ -569,7 +569,7 @@ def decide(votes: Sequence[Label], task: Task) -> Decision:
         if counts[0][1] == counts[1][1]:
             return Decision(None, "tie")
         return Decision(counts[0][0], "majority")
-    sets = [tuple(sorted(v)) for v in votes]
+    sets = [tuple(sorted(cast("tuple[str, ...]", v))) for v in votes]
     if len(set(sets)) == 1:
         return Decision(sets[0], "unanimous")
     n = len(sets)
@@ -601,7 +601,7 @@ class Agreement:
 
 
 def _category(label: Label) -> str:
-    return "|".join(label) if isinstance(label, tuple) else label
+    return "|".join(label) if isinstance(label, tuple) else str(label)
 
 
 def agreement(ratings: Mapping[Any, Mapping[str, Label]], round_: int) -> Agreement:

@@ -7,6 +7,9 @@ Examples
     jupyter-al simulate data.csv --text text --label y --strategy random,margin --seeds 0,1,2 \\
         --holdout-fraction 0.2 --rounds 20 --batch-size 10 --out sim/
     jupyter-al replay sim/ --data data.csv
+    jupyter-al dataset restaurant8k ../shared/data/restaurant8k --out r8k.csv
+    jupyter-al simulate r8k.csv --text text --label spans --task extraction \
+        --labels date,first_name,last_name,people,time --span-overlap nested --out sim-r8k/
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import pandas as pd
 
 from jupyter_al._config import Budget
 from jupyter_al._data import load_frame
+from jupyter_al._datasets import DATASETS
 from jupyter_al._replay import replay
 from jupyter_al._simulate import compare_strategies
 from jupyter_al._store import LOG_NAME, write_atomic
+from jupyter_al._types import ALL_TASKS
 from jupyter_al.exceptions import JupyterALError, ReplayMismatchError
 from jupyter_al.plots import compare_curves
 from jupyter_al.strategies import DEFAULT_STRATEGY, STRATEGIES
@@ -54,7 +59,15 @@ def _parser() -> argparse.ArgumentParser:
     src.add_argument("--text", help="column with the text")
     src.add_argument("--features", type=_csv, help="comma-separated numeric columns")
     s.add_argument("--label", required=True, help="column with the true labels (the oracle)")
-    s.add_argument("--task", choices=["classification", "multilabel"], default="classification")
+    s.add_argument("--task", choices=list(ALL_TASKS), default="classification")
+    s.add_argument("--query", help="ranking: the column with each pair's query")
+    s.add_argument("--query-id", help="ranking: the column with each pair's query id")
+    s.add_argument(
+        "--span-overlap",
+        choices=["forbid", "nested", "allow"],
+        default="forbid",
+        help="extraction: how two spans of one text may overlap",
+    )
     s.add_argument("--label-sep", default="|", help="separator of several labels (multilabel)")
     s.add_argument("--labels", type=_csv, help="the schema (default: inferred from --label)")
     hold = s.add_mutually_exclusive_group()
@@ -85,7 +98,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data", required=True, help="the data the run(s) were started on")
 
     st = sub.add_parser("strategies", help="list the registered strategies")
-    st.add_argument("--task", choices=["classification", "multilabel"], default=None)
+    st.add_argument("--task", choices=list(ALL_TASKS), default=None)
+
+    d = sub.add_parser(
+        "dataset", help="write a shared dataset as a labeled table simulate can read"
+    )
+    d.add_argument("name", choices=list(DATASETS), help=", ".join(DATASETS))
+    d.add_argument("path", nargs="?", help="the dataset's folder (not needed for diabetes)")
+    d.add_argument("--out", required=True, help="a .csv, .tsv, .parquet or .jsonl file")
     return p
 
 
@@ -99,6 +119,15 @@ def _simulate(args: argparse.Namespace) -> int:
         holdout = args.holdout_fraction if args.holdout_fraction is not None else 0.2
     budget = Budget(max_rounds=args.rounds, max_labels=args.max_labels)
     t0 = time.perf_counter()
+    extra = {
+        k: v
+        for k, v in {
+            "query": args.query,
+            "query_id": args.query_id,
+            "span_overlap": args.span_overlap if args.task == "extraction" else None,
+        }.items()
+        if v is not None
+    }
     summary, curves, full = compare_strategies(
         args.data,
         oracle=args.label,
@@ -117,6 +146,7 @@ def _simulate(args: argparse.Namespace) -> int:
         budget=budget,
         guards=args.guards,
         encoder=args.encoder,
+        **extra,
     )
     write_atomic(out / "summary.tsv", summary.to_csv(sep="\t", index=False, na_rep="nan"))
     ref = [v for v in full.values() if v is not None]
@@ -179,6 +209,22 @@ def _strategies(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset(args: argparse.Namespace) -> int:
+    frame, how = DATASETS[args.name](args.path)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        frame.to_parquet(out)
+    elif suffix == ".jsonl":
+        frame.to_json(out, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.to_csv(out, sep="\t" if suffix == ".tsv" else ",", index=False)
+    print(f"wrote {len(frame):,} rows to {out}; simulate it with:")
+    print(f"  jupyter-al simulate {out} {how} --out sim-{args.name}/")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
@@ -187,6 +233,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "replay":
             return _replay(args)
+        if args.command == "dataset":
+            return _dataset(args)
         return _strategies(args)
     except JupyterALError as exc:
         print(f"error: {exc}", file=sys.stderr)

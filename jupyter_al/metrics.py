@@ -34,7 +34,7 @@ import numpy as np
 from sklearn import metrics as skm
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from jupyter_al._types import TASKS
+from jupyter_al._types import ALL_TASKS
 from jupyter_al.exceptions import ConfigError, LabelError
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from numpy.typing import ArrayLike, NDArray
 
-    from jupyter_al._types import Task
+    from jupyter_al._types import AnyTask, Task
 
 __all__ = [
     "CLASSIFICATION_METRICS",
@@ -79,20 +79,37 @@ MULTILABEL_METRICS: Final = (
     "subset_accuracy",
     "jaccard_samples",
 )
+#: Extraction metrics: exact-match span scores (``jupyter_al.extraction.span_prf``).
+EXTRACTION_METRICS: Final = (
+    "span_f1_micro",
+    "span_f1_macro",
+    "span_precision_micro",
+    "span_recall_micro",
+)
+#: Ranking metrics over held-out queries (``jupyter_al.ranking.evaluate_ranking``).
+RANKING_METRICS: Final = ("ndcg@10", "ndcg@5", "map", "mrr")
+#: Regression metrics (``jupyter_al.regression.evaluate``).
+REGRESSION_METRICS: Final = ("rmse", "mae", "r2")
 #: The metric each task reports when none is chosen.
 DEFAULT_METRIC: Final[Mapping[str, str]] = {
     "classification": "f1_macro",
     "multilabel": "f1_micro",
+    "extraction": "span_f1_micro",
+    "ranking": "ndcg@10",
+    "regression": "rmse",
 }
 #: Metrics :func:`evaluate` always returns besides the requested one.
 STANDARD_METRICS: Final[Mapping[str, tuple[str, ...]]] = {
     "classification": ("accuracy", "f1_macro", "f1_micro"),
     "multilabel": ("f1_micro", "f1_macro", "hamming_loss", "subset_accuracy"),
 }
-_LOWER_IS_BETTER: Final = frozenset({"hamming_loss"})
+_LOWER_IS_BETTER: Final = frozenset({"hamming_loss", "rmse", "mae"})
 _BUILTIN: Final[Mapping[str, tuple[str, ...]]] = {
     "classification": CLASSIFICATION_METRICS,
     "multilabel": MULTILABEL_METRICS,
+    "extraction": EXTRACTION_METRICS,
+    "ranking": RANKING_METRICS,
+    "regression": REGRESSION_METRICS,
 }
 # Errors a scikit-learn scorer raises when it does not fit the data (a regression scorer on
 # string labels, a binary-only scorer on three classes...).
@@ -100,11 +117,11 @@ _SCORER_ERRORS: Final = (ValueError, TypeError, AttributeError, IndexError, KeyE
 
 
 def _check_task(task: str) -> None:
-    if task not in TASKS:
-        raise ConfigError(f"task must be one of {TASKS!r}, got {task!r}")
+    if task not in ALL_TASKS:
+        raise ConfigError(f"task must be one of {ALL_TASKS!r}, got {task!r}")
 
 
-def resolve_metric(name: str, task: Task, *, classes: Sequence[str] | None = None) -> str:
+def resolve_metric(name: str, task: AnyTask, *, classes: Sequence[str] | None = None) -> str:
     """Check a metric name for a task and return it.
 
     Parameters
@@ -174,8 +191,8 @@ def _dry_run(name: str, classes: tuple[str, ...]) -> None:
 def higher_is_better(name: str) -> bool:
     """Return whether a larger value of metric ``name`` is better.
 
-    True for every metric but ``hamming_loss``: scikit-learn scorers negate losses
-    (``neg_log_loss``), so they are higher-is-better too.
+    True for every metric but ``hamming_loss``, ``rmse`` and ``mae``: scikit-learn scorers
+    negate losses (``neg_log_loss``), so they are higher-is-better too.
 
     Parameters
     ----------
@@ -253,6 +270,11 @@ def evaluate(
     >>> evaluate("classification", ["a", "b", "b"], proba, ("a", "b"), "accuracy")["accuracy"]
     0.6666666666666666
     """
+    if task not in ("classification", "multilabel"):
+        raise ConfigError(
+            "task must be one of ('classification', 'multilabel') here (class probabilities), "
+            f"got {task!r}: extraction, ranking and regression are scored in their own modules"
+        )
     _check_task(task)
     name = resolve_metric(metric, task)
     labels_schema = tuple(str(c) for c in classes)

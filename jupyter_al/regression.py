@@ -86,6 +86,11 @@ class Prediction:
     high: NDArray[np.float64]
     kind: Literal["ensemble_std", "interval_width"]
 
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(self.point.shape[0])
+
 
 class EnsembleRegressor:
     """Bootstrap ensemble of one base regressor; the members' spread is the uncertainty.

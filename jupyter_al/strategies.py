@@ -79,7 +79,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from jupyter_al import _diversity as dv
-from jupyter_al._types import TASKS, Task
+from jupyter_al._types import ALL_TASKS, TASKS, AnyTask, Task
 from jupyter_al.exceptions import ConfigError, PoolExhaustedError
 
 if TYPE_CHECKING:
@@ -153,9 +153,13 @@ class Candidates:
         ``needs_judge``. Opinions are never labels: they only order what people see.
     texts : sequence of str or None
         The candidates' texts (keyword rules); given to strategies with ``needs_texts``.
+    task_data : object or None
+        What the model says about the candidates of the tasks without class probabilities
+        (``jupyter_al._tasks``): extraction's ``SequenceCandidates``, ranking's query codes,
+        regression's ``Prediction``. It has ``n``, the number of candidates.
     """
 
-    task: Task
+    task: AnyTask
     classes: tuple[str, ...]
     proba: NDArray[np.floating] | None
     X: Features | None = None
@@ -170,12 +174,15 @@ class Candidates:
     committee: tuple[NDArray[np.floating], ...] | None = None
     texts: Sequence[str] | None = None
     judge: Sequence[Any] | None = None
+    task_data: Any = None
 
     @property
     def n(self) -> int:
         """Number of candidates."""
         if self.proba is not None:
             return int(self.proba.shape[0])
+        if self.task_data is not None:
+            return int(self.task_data.n)
         if self.X is not None:
             return int(self.X.shape[0])
         if self.vectors is not None:
@@ -244,7 +251,7 @@ class StrategyInfo:
 
     name: str
     func: Strategy
-    tasks: frozenset[Task]
+    tasks: frozenset[AnyTask]
     needs_proba: bool
     summary: str
     needs_features: bool = False
@@ -262,9 +269,13 @@ STRATEGIES: dict[str, StrategyInfo] = {}
 #: density-weighted margin, taking the best item of each k-means cluster of the 20 x batch most
 #: uncertain, was best on SMS spam, digits and BANKING77 (ahead of scikit-activeml's TypiClust);
 #: density-weighted mean max loss was best on NLU++.
-DEFAULT_STRATEGY: dict[Task, str] = {
+DEFAULT_STRATEGY: dict[AnyTask, str] = {
     "classification": "margin_density_kmeans",
     "multilabel": "mean_max_loss_density",
+    # the other tasks' strategies live in jupyter_al._tasks (see docs/benchmarks.md)
+    "extraction": "sequence_least_confidence",
+    "ranking": "grade_uncertainty",
+    "regression": "regression_spread",
 }
 
 # Rows per block in the score functions: 8192 rows x 10 classes x 8 bytes = 640 kB stays in
@@ -301,7 +312,7 @@ def _callable_name(func: Callable[..., Any]) -> str:
 def register_strategy(
     name: str,
     *,
-    tasks: tuple[Task, ...] = TASKS,
+    tasks: tuple[AnyTask, ...] = TASKS,
     needs_proba: bool = True,
     needs_features: bool = False,
     needs_vectors: bool = False,
@@ -358,9 +369,9 @@ def register_strategy(
         raise ConfigError(f"strategy name must be a non-empty string, got {name!r}")
     if name == "default":
         raise ConfigError("strategy name 'default' is reserved (it resolves via DEFAULT_STRATEGY)")
-    unknown = [t for t in tasks if t not in TASKS]
+    unknown = [t for t in tasks if t not in ALL_TASKS]
     if not tasks or unknown:
-        raise ConfigError(f"tasks must be a non-empty subset of {TASKS}, got {tasks!r}")
+        raise ConfigError(f"tasks must be a non-empty subset of {ALL_TASKS}, got {tasks!r}")
 
     def decorator(func: Strategy) -> Strategy:
         old = STRATEGIES.get(name)
@@ -390,14 +401,14 @@ def register_strategy(
     return decorator
 
 
-def _check_task(task: object) -> Task:
-    for known in TASKS:
+def _check_task(task: object) -> AnyTask:
+    for known in ALL_TASKS:
         if task == known:
             return known
-    raise ConfigError(f"task must be one of {TASKS}, got {task!r}")
+    raise ConfigError(f"task must be one of {ALL_TASKS}, got {task!r}")
 
 
-def known_strategies(task: Task) -> tuple[str, ...]:
+def known_strategies(task: AnyTask) -> tuple[str, ...]:
     """Names of the registered strategies that support ``task``, sorted.
 
     Parameters
@@ -419,7 +430,7 @@ def known_strategies(task: Task) -> tuple[str, ...]:
     return tuple(sorted(name for name, info in STRATEGIES.items() if task in info.tasks))
 
 
-def get_strategy(strategy: str | Strategy, task: Task) -> StrategyInfo:
+def get_strategy(strategy: str | Strategy, task: AnyTask) -> StrategyInfo:
     """Resolve a strategy name (or a user's function) for ``task``.
 
     Parameters
@@ -514,7 +525,7 @@ def check_candidates(
     batch_size: int,
     *,
     strategy: str,
-    tasks: tuple[Task, ...] = TASKS,
+    tasks: tuple[AnyTask, ...] = ALL_TASKS,
     needs_proba: bool = True,
 ) -> int:
     """Check a strategy's inputs against the contract; return the number of items to pick.
@@ -1097,7 +1108,7 @@ def _pick(rows: NDArray[np.float64], cols: NDArray[np.intp]) -> list[float]:
 # ----------------------------------------------------------------------- strategies
 
 
-@register_strategy("random", tasks=TASKS, needs_proba=False)
+@register_strategy("random", tasks=ALL_TASKS, needs_proba=False)
 def _random(candidates: Candidates, batch_size: int, rng: np.random.Generator) -> Selection:
     """Uniformly random candidates: the baseline every other strategy must beat."""
     k = check_candidates(candidates, batch_size, strategy="random", needs_proba=False)
@@ -1655,7 +1666,7 @@ def _seed_reason(pick: _Pick, number: int, n: int) -> str:
     return text
 
 
-@register_strategy("diverse_seed", tasks=TASKS, needs_proba=False, needs_features=True)
+@register_strategy("diverse_seed", tasks=ALL_TASKS, needs_proba=False, needs_features=True)
 def _diverse_seed(candidates: Candidates, batch_size: int, rng: np.random.Generator) -> Selection:
     """Cold start: one representative per k-means cluster, spread over predicted classes.
 
@@ -1712,5 +1723,8 @@ def _diverse_seed(candidates: Candidates, batch_size: int, rng: np.random.Genera
 # Composed strategies (diversity, density, class balance, committees, BADGE) register
 # themselves on import; imported last because they build on everything above.
 # The judge-triage strategy (LLM judge, #7) registers itself the same way.
-import jupyter_al._judging  # noqa: E402, F401
+import jupyter_al._judging  # noqa: E402
+
+# The extraction, ranking and regression strategies (#6) register themselves the same way.
+import jupyter_al._tasks  # noqa: E402, F401
 from jupyter_al._hybrid import Hybrid, hybrid  # noqa: E402

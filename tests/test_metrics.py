@@ -187,6 +187,8 @@ def test_evaluate_errors():
         evaluate("classification", ["z"], proba, ("a", "b"), "accuracy")
     with pytest.raises(ConfigError, match="task must be one of"):
         evaluate("regression", ["a"], proba, ("a", "b"), "accuracy")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="task must be one of"):
+        evaluate("sorting", ["a"], proba, ("a", "b"), "accuracy")  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,7 +261,13 @@ def test_resolve_metric():
     assert "jaccard_macro" == resolve_metric("jaccard_macro", "classification")
     assert "hamming_loss" == resolve_metric("hamming_loss", "multilabel")
     assert "roc_auc" == resolve_metric("roc_auc", "classification", classes=("n", "y"))
-    assert {"classification": "f1_macro", "multilabel": "f1_micro"} == dict(DEFAULT_METRIC)
+    assert {
+        "classification": "f1_macro",
+        "multilabel": "f1_micro",
+        "extraction": "span_f1_micro",
+        "ranking": "ndcg@10",
+        "regression": "rmse",
+    } == dict(DEFAULT_METRIC)
 
 
 def test_resolve_metric_unknown_lists_names_and_suggests():
@@ -285,7 +293,12 @@ def test_resolve_metric_dry_run_with_classes():
     with pytest.raises(ConfigError, match="metric must be a str, got int"):
         resolve_metric(3, "classification")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="task must be one of"):
-        resolve_metric("accuracy", "ranking")  # type: ignore[arg-type]
+        resolve_metric("accuracy", "sorting")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="not known for task='ranking'; built-in: ndcg@10"):
+        resolve_metric("accuracy", "ranking")
+    assert resolve_metric("mrr", "ranking") == "mrr"
+    assert resolve_metric("span_f1_macro", "extraction") == "span_f1_macro"
+    assert resolve_metric("mae", "regression") == "mae"
 
 
 def test_higher_is_better():
