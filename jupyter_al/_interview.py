@@ -17,7 +17,13 @@ stays thin and everything here is tested without a browser. The answers' shape::
                  "max_minutes": float | None, "max_cost": float | None,
                  "cost_per_label": float | None},
       "llm_judge": bool,
+      "query": str | None, "query_id": str | None,       # ranking
+      "span_overlap": "forbid" | "nested" | "allow",     # extraction
+      "unit": {"size": int | None, "overlap": int | None, "by": "tokens" | "chars",
+               "thread": str | None, "order": str | None},  # chunk / message units
     }
+
+The task "other" is regression (a number per item; ``labels`` stays empty).
 """
 
 from __future__ import annotations
@@ -48,20 +54,22 @@ __all__ = [
     "validate",
 ]
 
-#: Task types the form offers; only the first two work in this release.
+#: Task types the form offers ("other" is regression: a number per item).
 TASK_CHOICES = {
     "classification": "ready",
     "multilabel": "ready",
-    "ranking": "coming",
-    "extraction": "coming",
-    "other": "coming",
+    "ranking": "ready",
+    "extraction": "ready",
+    "other": "ready",
 }
+#: The form's task name -> Config.task.
+SESSION_TASK = {"other": "regression"}
 PREDICTION_UNITS = {
     "row": "ready",
-    "document": "coming",
-    "sentence": "coming",
-    "chunk": "coming",
-    "message": "coming",
+    "document": "ready",
+    "sentence": "ready",
+    "chunk": "ready",
+    "message": "ready",
 }
 _MAX_CLASSES_SHOWN = 50
 _TEXT_MIN_MEAN_LENGTH = 20
@@ -131,6 +139,18 @@ def label_status(
     >>> label_status(pd.DataFrame({"y": ["a", None, "b", "a"]}), "y")["status"]
     'partially labeled'
     """
+    if task not in ("classification", "multilabel"):
+        known = frame[column].map(lambda v: v is not None and str(v).strip() not in ("", "nan"))
+        n = int(known.sum())
+        status = "labeled" if n == len(frame) else "unlabeled" if n == 0 else "partially labeled"
+        return {
+            "column": column,
+            "status": status,
+            "n_labeled": n,
+            "n_rows": len(frame),
+            "counts": {},
+            "n_classes": 0,
+        }
     kind: Task = "multilabel" if task == "multilabel" else "classification"
     parsed = parse_labels(
         frame[column], task=kind, classes=None, label_sep=label_sep, argument=column
@@ -211,6 +231,17 @@ def default_answers(given: Mapping[str, Any] | None = None) -> dict[str, Any]:
             "cost_per_label": budget.get("cost_per_label"),
         },
         "llm_judge": bool(g.get("llm_judge", False)),
+        "query": g.get("query"),
+        "query_id": g.get("query_id"),
+        "span_overlap": g.get("span_overlap", "forbid"),
+        "unit": {
+            "size": None,
+            "overlap": None,
+            "by": None,
+            "thread": None,
+            "order": None,
+            **dict(g.get("unit") or {}),
+        },
     }
 
 
@@ -303,14 +334,10 @@ def validate(answers: Mapping[str, Any], frame: pd.DataFrame | None) -> dict[str
     errors: dict[str, str] = {}
     task = answers.get("task")
     if TASK_CHOICES.get(str(task)) != "ready":
-        errors["task"] = (
-            f"{task!r} is coming in a later release; choose classification or multilabel"
-            if task in TASK_CHOICES
-            else f"choose one of {', '.join(TASK_CHOICES)}"
-        )
+        errors["task"] = f"choose one of {', '.join(TASK_CHOICES)}, got {task!r}"
     unit = answers.get("prediction_unit")
     if PREDICTION_UNITS.get(str(unit)) != "ready":
-        errors["prediction_unit"] = f"{unit!r} units are coming in a later release; choose row"
+        errors["prediction_unit"] = f"choose one of {', '.join(PREDICTION_UNITS)}, got {unit!r}"
     columns = [str(c) for c in frame.columns] if frame is not None else None
 
     def column_error(name: Any) -> str | None:
@@ -348,8 +375,15 @@ def validate(answers: Mapping[str, Any], frame: pd.DataFrame | None) -> dict[str
     elif len(set(names)) != len(names):
         dupes = sorted({n for n in names if names.count(n) > 1})
         errors["labels"] = f"label names must be unique: {', '.join(dupes)} repeated"
-    elif len(names) < 2 and not label_column:
+    elif task == "other" and names:
+        errors["labels"] = "a regression label is a number: leave the label list empty"
+    elif task == "extraction" and not names:
+        errors["labels"] = "add the span types (at least 1), e.g. date, time, people"
+    elif task == "ranking" and len(names) < 2:
+        errors["labels"] = "add the relevance grades, lowest first (at least 2)"
+    elif task in ("classification", "multilabel") and len(names) < 2 and not label_column:
         errors["labels"] = "add at least 2 labels (or pick a label column to read them from)"
+    _validate_task_fields(answers, errors, column_error)
     keys = [str(x.get("key", "")).strip().lower() for x in answers.get("labels") or []]
     used = [k for k in keys if k]
     if len(set(used)) != len(used):
@@ -357,14 +391,15 @@ def validate(answers: Mapping[str, Any], frame: pd.DataFrame | None) -> dict[str
     elif any(len(k) > 1 or k in "suz?" for k in used):
         errors["labels"] = "a hotkey is one character, not s, u, z or ? (they skip, undo, unsure)"
     metric = str(answers.get("metric") or "default")
+    session_task = SESSION_TASK.get(str(task), task)
     if metric != "default" and TASK_CHOICES.get(str(task)) == "ready":
         try:
-            _metrics.resolve_metric(metric, task)  # type: ignore[arg-type]  # why: checked above
+            _metrics.resolve_metric(metric, session_task)  # type: ignore[arg-type]  # why: checked above
         except ConfigError as exc:
             errors["metric"] = str(exc)
     strategy = str(answers.get("strategy") or "default")
     if strategy != "default" and TASK_CHOICES.get(str(task)) == "ready":
-        known = known_strategies(task)  # type: ignore[arg-type]  # why: checked above
+        known = known_strategies(session_task)  # type: ignore[arg-type]  # why: checked above
         if strategy not in known:
             errors["strategy"] = f"unknown strategy {strategy!r}; known: {', '.join(known)}"
     if not _positive(answers.get("batch_size"), integer=True):
@@ -381,10 +416,14 @@ def validate(answers: Mapping[str, Any], frame: pd.DataFrame | None) -> dict[str
         errors["holdout"] = "give the held-out DataFrame's variable name"
     elif kind not in ("fraction", "file", "dataframe", "none"):
         errors["holdout"] = "choose a fraction, a DataFrame, a file, or none"
+    # sentence and chunk units are labeled in the session, held-out ones too
+    units_labeled_here = answers.get("prediction_unit") in ("sentence", "chunk")
     if kind in ("fraction", "file", "dataframe") and not hold.get("label_column"):
-        errors.setdefault(
-            "holdout", "name the column with the held-out set's gold labels (needed to evaluate)"
-        )
+        if not units_labeled_here:
+            errors.setdefault(
+                "holdout",
+                "name the column with the held-out set's gold labels (needed to evaluate)",
+            )
     elif kind == "fraction" and hold.get("label_column"):
         err = column_error(hold.get("label_column"))
         if err:
@@ -411,10 +450,68 @@ def validate(answers: Mapping[str, Any], frame: pd.DataFrame | None) -> dict[str
     return errors
 
 
+def _validate_task_fields(
+    answers: Mapping[str, Any], errors: dict[str, str], column_error: Any
+) -> None:
+    """Check what only some tasks and units ask: the query column, unit options."""
+    task, unit = answers.get("task"), answers.get("prediction_unit")
+    if task == "ranking":
+        query = answers.get("query")
+        if not query:
+            errors["query"] = "choose the column with each pair's query (text= is the document)"
+        elif column_error(query):
+            errors["query"] = column_error(query)
+        qid = answers.get("query_id")
+        if qid and column_error(qid):
+            errors["query_id"] = column_error(qid)
+        if answers.get("features"):
+            errors["text"] = "ranking needs the document's text column, not feature columns"
+    if task == "extraction" and answers.get("features"):
+        errors["text"] = "extraction needs a text column (spans point into it)"
+    if answers.get("span_overlap", "forbid") not in ("forbid", "nested", "allow"):
+        errors["span_overlap"] = "choose forbid, nested or allow"
+    opts = answers.get("unit") or {}
+    if unit in ("sentence", "chunk", "message"):
+        if answers.get("features"):
+            errors["prediction_unit"] = f"{unit} units are cut from a text column: choose text"
+        elif task in ("ranking", "other"):
+            errors["prediction_unit"] = (
+                f"{unit} units work with classification, multilabel and extraction"
+            )
+        if unit in ("sentence", "chunk") and answers.get("label_column"):
+            errors["label_column"] = (
+                f"a label column holds one label per document; {unit} units are labeled in "
+                "the session: leave it empty"
+            )
+    if unit == "chunk" and not _positive(opts.get("size"), integer=True):
+        errors["unit"] = f"chunks need a size (a positive whole number), got {opts.get('size')!r}"
+    if unit == "message":
+        for key in ("thread", "order"):
+            if not opts.get(key):
+                errors.setdefault("unit", f"messages need the {key} column")
+            elif column_error(opts[key]):
+                errors.setdefault("unit", column_error(opts[key]))
+
+
 def to_kwargs(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Return the ``Session`` keyword arguments the answers stand for (data and frames aside)."""
     hold = answers.get("holdout") or {}
-    kwargs: dict[str, Any] = {"task": answers["task"]}
+    task = str(answers["task"])
+    kwargs: dict[str, Any] = {"task": SESSION_TASK.get(task, task)}
+    if task == "ranking":
+        kwargs["query"] = answers.get("query")
+        if answers.get("query_id"):
+            kwargs["query_id"] = answers["query_id"]
+    if task == "extraction" and answers.get("span_overlap", "forbid") != "forbid":
+        kwargs["span_overlap"] = answers["span_overlap"]
+    unit = answers.get("prediction_unit") or "row"
+    if unit != "row":
+        kwargs["prediction_unit"] = unit
+    opts = answers.get("unit") or {}
+    wanted = {"chunk": ("size", "overlap", "by"), "message": ("thread", "order")}.get(unit, ())
+    unit_opts = {k: opts[k] for k in wanted if opts.get(k) is not None}
+    if unit_opts:
+        kwargs["unit"] = unit_opts
     if answers.get("text"):
         kwargs["text"] = answers["text"]
     elif answers.get("features"):

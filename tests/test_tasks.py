@@ -529,3 +529,61 @@ def test_each_task_has_its_strategies_and_default():
         assert get_strategy("default", task).name == name
     with pytest.raises(ConfigError, match="works for task"):
         get_strategy("margin", "extraction")
+
+
+# ------------------------------------------------------------------------------ the interview
+
+
+def test_interview_configures_each_task_and_unit(r8k, cisi_pairs, tmp_path):
+    from jupyter_al._interview import default_answers, to_code, validate
+
+    def start(frame, store, **given):
+        s = Session(frame, store=tmp_path / store)
+        answers = default_answers(given)
+        assert validate(answers, frame) == {}, validate(answers, frame)
+        code = to_code(answers)
+        s.configure_from_answers(answers)
+        return s, code
+
+    spans = r8k.assign(spans=[x if i < 50 else None for i, x in enumerate(r8k["spans"])])
+    s, code = start(
+        spans,
+        "x",
+        task="extraction",
+        text="text",
+        labels=R8K_TYPES,
+        label_column="spans",
+        span_overlap="nested",
+    )
+    assert s.config.task == "extraction"
+    assert s.config.span_overlap == "nested"
+    assert "span_overlap='nested'" in code
+    s.close()
+    graded = cisi_pairs.assign(
+        grade=[g if i % 3 == 0 else None for i, g in enumerate(cisi_pairs["grade"])]
+    )
+    s, code = start(
+        graded,
+        "r",
+        task="ranking",
+        text="text",
+        query="query",
+        query_id="query_id",
+        labels=["not_relevant", "relevant"],
+        label_column="grade",
+    )
+    assert (s.config.query, s.config.query_id) == ("query", "query_id")
+    s.close()
+    frame, _ = diabetes(None)
+    partial = frame.assign(progression=frame["progression"].where(frame.index % 4 == 0))
+    s, code = start(partial, "g", task="other", features=["age", "bmi"], label_column="progression")
+    assert s.config.task == "regression"
+    assert "task='regression'" in code
+    s.close()
+    s, code = start(
+        DOCS, "u", text="body", labels=["pos", "neg"], prediction_unit="chunk", unit={"size": 4}
+    )
+    assert s.config.unit_options == {"size": 4}
+    assert s.pool_ids[0].startswith("d")
+    assert "#c" in s.pool_ids[0]
+    s.close()

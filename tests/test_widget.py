@@ -253,7 +253,8 @@ def test_interview_change_validates_and_writes_code(pool: pd.DataFrame, tmp_path
     assert {"sports", "tech", "food"} == set(w.interview["label_status"]["label_column"]["counts"])
     answers.update(text="text", label_column=None, task="ranking")
     send(w, {"kind": "interview_change", "answers": answers})
-    assert "coming in a later release" in w.interview["errors"]["task"]
+    assert "query" in w.interview["errors"]["query"]
+    assert "task='ranking'" in w.interview["code"]
     assert "text='text'" in w.interview["code"]
 
 
