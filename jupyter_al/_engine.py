@@ -561,14 +561,24 @@ def evaluate(pool: Pool, fitted: Fitted | None, state: RunState) -> tuple[dict[s
     gold = holdout_labels(pool, state)
     if fitted is None or not gold or pool.X_holdout is None:
         return {}, len(gold)
-    ids = list(gold)
+    return score_holdout(pool, fitted, gold), len(gold)
+
+
+def score_holdout(pool: Pool, fitted: Fitted, truth: Mapping[ItemId, Label]) -> dict[str, float]:
+    """Score the model on held-out items against ``truth`` (human gold, or a judge's labels).
+
+    Rows are taken in held-out order, so the result does not depend on the order of
+    ``truth``. Needs ``pool.X_holdout``.
+    """
+    assert pool.X_holdout is not None
+    ids = list(truth)
     pos = pool.holdout_ids.get_indexer(pd.Index(ids, dtype=pool.holdout_ids.dtype))
     order = np.argsort(pos, kind="stable")
     pos = np.asarray(pos[order], dtype=np.intp)
-    y_true = [gold[ids[i]] for i in order]
+    y_true = [truth[ids[i]] for i in order]
     if pool.config.task in OTHER_TASKS:
         texts = pool.holdout_texts or []
-        values = _tasks.evaluate(
+        return _tasks.evaluate(
             fitted.model,
             pool.config,
             texts=[texts[i] for i in pos.tolist()] if pool.config.task == "extraction" else [],
@@ -578,12 +588,10 @@ def evaluate(pool: Pool, fitted: Fitted | None, state: RunState) -> tuple[dict[s
                 pool.extra["holdout_query_codes"][pos] if pool.config.task == "ranking" else None
             ),
         )
-        return values, len(gold)
-    proba = predict_proba_aligned(
-        fitted.model, pool.X_holdout[pos], pool.classes, task=pool.config.class_task
-    ).astype(np.float64)
-    values = _metrics.evaluate(pool.config.class_task, y_true, proba, pool.classes, pool.metric)
-    return {k: _round_float(v) for k, v in values.items()}, len(gold)
+    task = pool.config.class_task
+    proba = predict_proba_aligned(fitted.model, pool.X_holdout[pos], pool.classes, task=task)
+    values = _metrics.evaluate(task, y_true, proba.astype(np.float64), pool.classes, pool.metric)
+    return {k: _round_float(v) for k, v in values.items()}
 
 
 def _round_float(x: float | np.floating[Any]) -> float:

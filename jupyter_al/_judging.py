@@ -20,9 +20,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from jupyter_al import metrics as _metrics
 from jupyter_al.judge import AnswerSpec, JudgeRecord
 from jupyter_al.strategies import (
     Candidates,
@@ -131,8 +129,7 @@ def evaluate_judge(
     ``judge_evaluate`` asked); they are never human gold. ``judge_vs_gold`` is the share of
     held-out items with a human gold label on which the judge gave that same label.
     """
-    from jupyter_al._engine import _round_float, holdout_labels
-    from jupyter_al._model import predict_proba_aligned
+    from jupyter_al._engine import _round_float, holdout_labels, score_holdout
 
     judged = {
         k: v for k, v in state.judge.answers.get("evaluation", {}).items() if k in pool.holdout_ids
@@ -146,16 +143,7 @@ def evaluate_judge(
         info["n_judge_vs_gold"] = len(both)
     if fitted is None or not judged or pool.X_holdout is None:
         return {}, info
-    ids = list(judged)
-    pos = pool.holdout_ids.get_indexer(pd.Index(ids, dtype=pool.holdout_ids.dtype))
-    order = np.argsort(pos, kind="stable")
-    pos = np.asarray(pos[order], dtype=np.intp)
-    y_true = [judged[ids[i]] for i in order]
-    proba = predict_proba_aligned(
-        fitted.model, pool.X_holdout[pos], pool.classes, task=pool.config.class_task
-    ).astype(np.float64)
-    values = _metrics.evaluate(pool.config.class_task, y_true, proba, pool.classes, pool.metric)
-    return {k: _round_float(v) for k, v in values.items()}, info
+    return score_holdout(pool, fitted, judged), info
 
 
 def _uncertainty(c: Candidates) -> NDArray[np.float64]:
