@@ -22,30 +22,26 @@ from jupyter_al.cli import main as cli
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
+#: The extraction strategies, random first.
+SEQUENCE = [
+    "random",
+    "sequence_least_confidence",
+    "normalized_least_confidence",
+    "token_entropy_mean",
+    "token_entropy_max",
+]
 #: name -> (dataset folder or None, simulate options, strategies, lower is better)
 RUNS: dict[str, tuple[str | None, list[str], list[str], bool]] = {
     "restaurant8k": (
         "restaurant8k",
         ["--rounds", "15", "--batch-size", "10"],
-        [
-            "random",
-            "sequence_least_confidence",
-            "normalized_least_confidence",
-            "token_entropy_mean",
-            "token_entropy_max",
-        ],
+        SEQUENCE,
         False,
     ),
     "nlupp": (
         "nlupp",
         ["--rounds", "15", "--batch-size", "10"],
-        [
-            "random",
-            "sequence_least_confidence",
-            "normalized_least_confidence",
-            "token_entropy_mean",
-            "token_entropy_max",
-        ],
+        SEQUENCE,
         False,
     ),
     "cisi": (
