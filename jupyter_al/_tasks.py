@@ -209,7 +209,7 @@ def default_model(config: Config) -> Any:
 def check_model(model: Any, config: Config) -> None:
     """Check a user's model for the task: the methods the loop calls."""
     need = {
-        "extraction": ("fit", "predict", "marginals", "tokens", "tags_"),
+        "extraction": ("fit", "predict", "marginals", "tokens"),
         "ranking": ("fit", "predict_proba"),
         "regression": ("fit", "predict_dist"),
     }[config.task]

@@ -587,3 +587,28 @@ def test_interview_configures_each_task_and_unit(r8k, cisi_pairs, tmp_path):
     assert s.pool_ids[0].startswith("d")
     assert "#c" in s.pool_ids[0]
     s.close()
+
+
+def test_a_plugged_in_sequence_model_runs_and_must_be_passed_again(r8k, tmp_path):
+    from jupyter_al.extraction import TokenLogRegTagger
+
+    store = tmp_path / "run"
+    s = simulate(
+        r8k,
+        oracle="spans",
+        text="text",
+        labels=R8K_TYPES,
+        task="extraction",
+        span_overlap="nested",
+        model=TokenLogRegTagger(),
+        batch_size=10,
+        rounds=2,
+        store=store,
+    )
+    assert s.config.model == "jupyter_al.extraction.TokenLogRegTagger"
+    assert s.rounds["model_version"].iloc[-1].startswith("TokenLogRegTagger")
+    with pytest.raises(ConfigError, match="pass model="):
+        replay(store, r8k)
+    assert replay(store, r8k, model=TokenLogRegTagger()).ok
+    with pytest.raises(ConfigError, match="model for task='extraction' must have"):
+        Session(r8k, text="text", labels=R8K_TYPES, task="extraction", model=object())
