@@ -1184,12 +1184,14 @@ class Session:
         """Send the open batch (or ``item_ids``) to an Argilla dataset for team review.
 
         The dataset is created when missing, with settings from the session: a field for what
-        is shown, a label or multi-label question ``"label"`` with the schema, the label
+        is shown (ranking: the query and the document), a question ``"label"`` with the schema
+        (a label, multi-label or span question, or a rating of the grades), the label
         descriptions as guidelines, metadata (round, strategy, selection reason, uncertainty,
         model prediction, session id) and ``TaskDistribution(min_submitted)``. Records are
         keyed by item id, so sending again updates them (no duplicates, answers kept) and
-        refreshes the suggestions with the current model. Items whose sending failed earlier
-        are sent again too.
+        refreshes the suggestions with the current model (spans, a grade). Items whose sending
+        failed earlier are sent again too. Regression sessions are refused (``ConfigError``):
+        Argilla has no question for a free number.
 
         Parameters
         ----------
@@ -1549,7 +1551,7 @@ class Session:
 
     def _argilla_rows(self, ids: list[ItemId]) -> tuple[list[dict[str, Any]], str | None]:
         """Return what to send per item, with the current model's predictions."""
-        from jupyter_al._engine import _predictions, score
+        from jupyter_al._engine import _predictions, _task_scores, score
 
         state = self._state
         where: dict[ItemId, tuple[Any, int]] = {}
@@ -1563,20 +1565,32 @@ class Session:
         if fitted is not None and ids:
             pos = self._pool.positions(ids)
             order = np.argsort(pos, kind="stable")
-            proba = score(self._pool, fitted, pos[order]).astype(np.float64)
-            p, c = _predictions(self._pool, proba)
+            p: list[Any]
+            c: list[float | None]
+            if self.config.task in OTHER_TASKS:
+                # spans and their probability, or the likeliest grade's name (as in a batch)
+                data = _task_scores(self._pool, fitted, pos[order], {})
+                p, c, _ = _tasks.predictions(self.config, data, np.arange(len(ids)))
+            else:
+                proba = score(self._pool, fitted, pos[order]).astype(np.float64)
+                p, c = _predictions(self._pool, proba)
             for k, j in enumerate(order):
                 preds[ids[int(j)]] = (p[k], c[k])
-        cols = [self.config.text] if self.config.text else list(self.config.features or ())
+        cols = self._shown_columns()
         frame_rows = self._frame.loc[[self._frame_key(i) for i in ids], cols].to_numpy(dtype=object)
         rows = []
         for k, item_id in enumerate(ids):
             batch, pos_in = where.get(item_id, (None, -1))
             prediction, confidence = preds.get(item_id, (None, None))
+            values = dict(zip(cols, frame_rows[k], strict=True))
+            if self.config.task == "extraction":
+                assert self.config.text is not None
+                # why: the spans answered point into this string; the pull checks them on it
+                values[self.config.text] = self._item_text(item_id, "pool")
             rows.append(
                 {
                     "id": item_id,
-                    "values": dict(zip(cols, frame_rows[k], strict=True)),
+                    "values": values,
                     "prediction": prediction,
                     "confidence": confidence,
                     "uncertainty": batch.scores[pos_in] if batch is not None else None,
@@ -1617,7 +1631,15 @@ class Session:
             if item_id is None:
                 why = f"record {vote.record_id!r} was not sent by this session"
             elif vote.status == "submitted":
-                label, why = ag.check_value(vote.value, classes, self.config.class_task)
+                label, why = ag.check_answer(
+                    vote.value,
+                    self.config,
+                    classes=classes,
+                    text=self._item_text(item_id, "pool")
+                    if self.config.task == "extraction"
+                    else None,
+                    item_id=item_id,
+                )
             if why is not None:
                 key = (vote.record_id, vote.annotator, repr(vote.value))
                 if key not in seen_refused:
@@ -1682,7 +1704,7 @@ class Session:
                 continue
             if not submitted:
                 continue
-            decision = ag.decide([lab for _, lab in submitted], self.config.class_task)
+            decision = ag.decide([lab for _, lab in submitted], self.config.task)
             self._append(
                 LabelDecided(
                     round=state.sent.get(item_id, self._state.round),
@@ -1729,7 +1751,10 @@ class Session:
             r = state.sent.get(item_id)
             if r is None or (round_filter is not None and r != round_filter):
                 continue
-            answers = {a: lab for a, (s, lab, _) in per.items() if s == "submitted" and lab}
+            # why: "is not None": no span, (), and grade 0 are answers too
+            answers = {
+                a: lab for a, (s, lab, _) in per.items() if s == "submitted" and lab is not None
+            }
             if answers:
                 per_round.setdefault(r, {})[item_id] = answers
         return {r: ag.agreement(ratings, r) for r, ratings in sorted(per_round.items())}

@@ -6,11 +6,26 @@ log what came of it. The pure parts, testable without a server:
 
 - :func:`dataset_spec` and :func:`build_settings`: the dataset's settings from the session's
   configuration (fields, the question matching the task, guidelines, metadata, distribution);
-- :func:`record_payloads`: records with stable ids (the item ids), metadata and suggestions;
-- :func:`votes_from_records`, :func:`check_value`: responses as votes, refused when outside
-  the schema;
+- :func:`record_payloads` and :func:`argilla_suggestion`: records with stable ids (the item
+  ids), metadata and the model's suggestion in the question's form;
+- :func:`votes_from_records`, :func:`check_value`, :func:`check_answer`: responses as votes,
+  refused when outside the schema;
 - :func:`decide` (majority, ties and disagreements flagged) and :func:`agreement` (Cohen's
   kappa for two annotators, Krippendorff's alpha for more).
+
+One question, named ``"label"``, per task:
+
+============== ====================== =============================================
+task           Argilla question       an answer comes back as
+============== ====================== =============================================
+classification ``LabelQuestion``      a label
+multilabel     ``MultiLabelQuestion`` a sorted tuple of labels
+extraction     ``SpanQuestion``       sorted ``(start, end, type)`` spans (``()``: none)
+ranking        ``RatingQuestion``     a grade, ``0..n-1`` (``config.labels`` names them)
+============== ====================== =============================================
+
+Regression has no question: Argilla 2.8 asks for labels, spans, texts, ranks or ratings
+(ints from 0 to 10), none of which is a free number.
 
 The ``argilla`` package (the optional extra ``jupyter_al[argilla]``) is imported only inside
 the gateway, so ``import jupyter_al`` never needs it. Credentials come from the arguments or
@@ -38,6 +53,7 @@ from jupyter_al.exceptions import (
     ArgillaSchemaError,
     ArgillaUnavailableError,
     ConfigError,
+    LabelError,
 )
 
 if TYPE_CHECKING:
@@ -45,7 +61,7 @@ if TYPE_CHECKING:
 
     from jupyter_al._config import Config
     from jupyter_al._events import Label
-    from jupyter_al._types import Task
+    from jupyter_al._types import AnyTask
 
 __all__ = [
     "METADATA",
@@ -63,7 +79,9 @@ __all__ = [
     "SendSummary",
     "Vote",
     "agreement",
+    "argilla_suggestion",
     "build_settings",
+    "check_answer",
     "check_value",
     "dataset_spec",
     "decide",
@@ -75,6 +93,15 @@ __all__ = [
 
 #: The name of the question annotators answer.
 QUESTION = "label"
+#: The tasks a dataset can be made for, and the server's name of each one's question type.
+QUESTION_TYPES: dict[str, str] = {
+    "classification": "label_selection",
+    "multilabel": "multi_label_selection",
+    "extraction": "span",
+    "ranking": "rating",
+}
+#: The most grades a rating question holds (its values are the ints 0 to 10).
+MAX_GRADES = 11
 #: Metadata properties of every record: (name, kind).
 METADATA: tuple[tuple[str, str], ...] = (
     ("round", "integer"),
@@ -149,19 +176,31 @@ class DatasetSpec:
 
     name: str
     workspace: str | None
-    task: Task
+    task: AnyTask
+    #: class names, span types (extraction) or grade names, lowest first (ranking)
     labels: tuple[str, ...]
     descriptions: tuple[tuple[str, str], ...]
-    #: (Argilla field name, column shown) pairs; a table of numbers is one markdown field
+    #: (Argilla field name, column shown) pairs; a table of numbers is one markdown field;
+    #: ranking: the query's field, then the document's
     fields: tuple[tuple[str, str], ...]
     markdown: bool
     min_submitted: int
     vector_dims: int | None = None
+    #: extraction: the field the spans point into, and the session's overlap rule
+    span_field: str | None = None
+    span_overlap: str | None = None
+    #: ranking: the rating values, ``0..n-1`` (grade ``i`` is named ``labels[i]``)
+    grades: tuple[int, ...] = ()
 
     @property
     def question_type(self) -> str:
-        """The server's name of the question type (``label_selection`` or ``multi_label...``)."""
-        return "label_selection" if self.task == "classification" else "multi_label_selection"
+        """The server's name of the question type (``label_selection``, ``span``, ...)."""
+        return QUESTION_TYPES[self.task]
+
+    @property
+    def allow_overlapping(self) -> bool:
+        """Whether the span question lets spans share characters (nested and allow do)."""
+        return self.span_overlap not in (None, "forbid")
 
 
 def field_name(column: str) -> str:
@@ -189,7 +228,9 @@ def dataset_spec(
     Raises
     ------
     ConfigError
-        For an empty dataset name or ``min_submitted`` below 1.
+        For an empty dataset name, ``min_submitted`` below 1, a regression session (Argilla
+        has no question for a free number), or a ranking scale of more than
+        :data:`MAX_GRADES` grades (a rating question's values are the ints 0 to 10).
 
     Examples
     --------
@@ -198,27 +239,59 @@ def dataset_spec(
     ...                     workspace=None, min_submitted=2)
     >>> spec.fields, spec.question_type, spec.min_submitted
     ((('review', 'review'),), 'label_selection', 2)
+    >>> cfg = Config(text="doc", query="q", task="ranking", labels=("bad", "good"))
+    >>> spec = dataset_spec(cfg, dataset="d", workspace=None, min_submitted=1)
+    >>> spec.fields, spec.question_type, spec.grades
+    ((('q', 'q'), ('doc', 'doc')), 'rating', (0, 1))
     """
     if not isinstance(dataset, str) or not dataset.strip():
         raise ConfigError(f"dataset must be a non-empty dataset name, got {dataset!r}")
     if isinstance(min_submitted, bool) or not isinstance(min_submitted, int) or min_submitted < 1:
         raise ConfigError(f"min_submitted must be an int >= 1, got {min_submitted!r}")
-    if config.text is not None:
-        fields: tuple[tuple[str, str], ...] = ((field_name(config.text), config.text),)
+    task = config.task
+    if task not in QUESTION_TYPES:
+        raise ConfigError(
+            f"team review in Argilla is for the tasks {list(QUESTION_TYPES)}, got "
+            f"task={task!r}: Argilla 2.8 has no question for a free number (a rating is an "
+            "int from 0 to 10), so the answers could not come back as labels"
+        )
+    if task == "ranking" and len(config.labels) > MAX_GRADES:
+        raise ConfigError(
+            f"task='ranking' in Argilla needs at most {MAX_GRADES} grades (a rating "
+            f"question's values are the ints 0 to 10), got {len(config.labels)} grades "
+            f"in labels={list(config.labels)}"
+        )
+    span_field = None
+    if task == "ranking":
+        assert config.query is not None  # why: Config checks ranking has query= and text=
+        assert config.text is not None
+        query = field_name(config.query)
+        doc = field_name(config.text)
+        if doc == query:  # why: two columns may map to one safe name ("Query" and "query")
+            doc = f"{doc}_document"
+        fields: tuple[tuple[str, str], ...] = ((query, config.query), (doc, config.text))
         markdown = False
+    elif config.text is not None:
+        fields = ((field_name(config.text), config.text),)
+        markdown = False
+        if task == "extraction":
+            span_field = fields[0][0]
     else:
         fields = (("features", "features"),)
         markdown = True
     return DatasetSpec(
         name=dataset,
         workspace=workspace,
-        task=config.class_task,
+        task=task,
         labels=tuple(config.labels),
         descriptions=tuple(config.label_descriptions),
         fields=fields,
         markdown=markdown,
         min_submitted=min_submitted,
         vector_dims=vector_dims,
+        span_field=span_field,
+        span_overlap=config.span_overlap if task == "extraction" else None,
+        grades=tuple(range(len(config.labels))) if task == "ranking" else (),
     )
 
 
@@ -233,21 +306,43 @@ def guidelines(spec: DatasetSpec) -> str:
     ...                                                min_submitted=1))
     True
     """
-    how = "one label" if spec.task == "classification" else "every label that applies (or none)"
     desc = dict(spec.descriptions)
+    how = {
+        "classification": "Choose one label for each record.",
+        "multilabel": "Choose every label that applies (or none) for each record.",
+        "extraction": "Mark every span of the text that is one of the types below: select "
+        "the text, then its type. Submit with no span when there is none.",
+        "ranking": f"Rate how relevant the document is to the query, from "
+        f"{spec.grades[0] if spec.grades else 0} to {spec.grades[-1] if spec.grades else 0}.",
+    }[spec.task]
     lines = [
         "# How to label",
         "",
-        f"Choose {how} for each record. The suggestion is the model's guess, not the answer.",
+        f"{how} The suggestion is the model's guess, not the answer.",
         "Discard a record you cannot judge; it is skipped, not labeled.",
-        "",
-        "## Labels",
-        "",
     ]
+    if spec.task == "extraction":
+        lines += ["", _OVERLAP_RULES.get(spec.span_overlap or "forbid", "")]
+    if spec.task == "ranking":
+        lines += ["", "## Grades", ""]
+        lines += [
+            f"- **{g}**: {name}" + (f" ({desc[name]})" if desc.get(name) else "")
+            for g, name in zip(spec.grades, spec.labels, strict=True)
+        ]
+        return "\n".join(lines) + "\n"
+    lines += ["", "## Span types" if spec.task == "extraction" else "## Labels", ""]
     lines += [
         f"- **{name}**: {desc[name]}" if desc.get(name) else f"- **{name}**" for name in spec.labels
     ]
     return "\n".join(lines) + "\n"
+
+
+_OVERLAP_RULES = {
+    "forbid": "Spans must not share a character.",
+    "nested": "A span may lie inside another one, but two spans must not cross (an answer "
+    "with crossing spans is refused when pulled).",
+    "allow": "Spans may overlap.",
+}
 
 
 def build_settings(spec: DatasetSpec, client: Any) -> Any:
@@ -271,6 +366,25 @@ def build_settings(spec: DatasetSpec, client: Any) -> Any:
         if spec.task == "classification":
             question = rg.LabelQuestion(
                 name=QUESTION, labels=labels, description=description, client=client
+            )
+        elif spec.task == "extraction":
+            question = rg.SpanQuestion(
+                name=QUESTION,
+                field=spec.span_field,
+                labels=labels,
+                allow_overlapping=spec.allow_overlapping,
+                description=description,
+                client=client,
+            )
+        elif spec.task == "ranking":
+            # why: the web app shows a rating's numbers only; the description names them
+            question = rg.RatingQuestion(
+                name=QUESTION,
+                values=list(spec.grades),
+                description="; ".join(
+                    f"{g} = {name}" for g, name in zip(spec.grades, spec.labels, strict=True)
+                ),
+                client=client,
             )
         else:
             question = rg.MultiLabelQuestion(
@@ -312,9 +426,11 @@ def _metadata_property(rg: Any, name: str, kind: str, client: Any) -> Any:
 def schema_problems(spec: DatasetSpec, server: Mapping[str, Any], *, sending: bool) -> list[str]:
     """Return what keeps the server's dataset settings from fitting ``spec`` (empty: fits).
 
-    ``server`` holds ``fields`` (names), ``question`` (``{"type", "labels"}`` or None) and
-    ``vectors`` (name to dimensions). Extra labels on the server are allowed: answers with
-    them are refused when pulled. Reading needs only the question; sending needs all of it.
+    ``server`` holds ``fields`` (names), ``question`` (``{"type", "labels"}`` or None; a span
+    question also has ``field`` and ``allow_overlapping``; a rating question's labels are its
+    values) and ``vectors`` (name to dimensions). Extra labels (or rating values) on the server
+    are allowed: answers with them are refused when pulled. Reading needs the question (and the
+    field a span question marks); sending needs all of it, the overlap rule included.
 
     Examples
     --------
@@ -333,13 +449,31 @@ def schema_problems(spec: DatasetSpec, server: Mapping[str, Any], *, sending: bo
         out.append(
             f"question {QUESTION!r} is a {question['type']} question, expected {spec.question_type}"
         )
-    elif sending:
-        lacking = [x for x in spec.labels if x not in question["labels"]]
-        if lacking:
+    else:
+        if spec.task == "extraction" and question.get("field") != spec.span_field:
             out.append(
-                f"question {QUESTION!r} lacks the labels {lacking} (the server has "
-                f"{list(question['labels'])})"
+                f"span question {QUESTION!r} marks the field {question.get('field')!r}, "
+                f"expected {spec.span_field!r}"
             )
+        if sending:
+            expected: Sequence[str | int] = spec.grades if spec.task == "ranking" else spec.labels
+            lacking = [x for x in expected if x not in question["labels"]]
+            if lacking:
+                what = "values" if spec.task == "ranking" else "labels"
+                out.append(
+                    f"question {QUESTION!r} lacks the {what} {lacking} (the server has "
+                    f"{list(question['labels'])})"
+                )
+            allows = question.get("allow_overlapping")
+            if (
+                spec.task == "extraction"
+                and allows is not None
+                and allows != spec.allow_overlapping
+            ):
+                out.append(
+                    f"span question {QUESTION!r} has allow_overlapping={allows}, expected "
+                    f"{spec.allow_overlapping} for span_overlap={spec.span_overlap!r}"
+                )
     if sending:
         lacking_fields = [name for name, _ in spec.fields if name not in server.get("fields", [])]
         if lacking_fields:
@@ -358,7 +492,12 @@ def schema_problems(spec: DatasetSpec, server: Mapping[str, Any], *, sending: bo
 # ---------------------------------------------------------------------------- records
 @dataclass(frozen=True, slots=True)
 class RecordPayload:
-    """One record to send: its stable id (the item id as text) and what goes with it."""
+    """One record to send: its stable id (the item id as text) and what goes with it.
+
+    ``suggestion`` is the model's prediction as a session label (a label, a tuple of labels,
+    a tuple of ``(start, end, type)`` spans, a grade); :func:`argilla_suggestion` gives the
+    question's form of it.
+    """
 
     id: str
     fields: dict[str, str]
@@ -388,8 +527,9 @@ def record_payloads(
     Parameters
     ----------
     rows : sequence of mappings
-        One per item: ``id``, ``values`` (column to value), ``prediction`` (str, list of str
-        or None), ``confidence``, ``uncertainty``, ``strategy``, ``reason`` and ``round``.
+        One per item: ``id``, ``values`` (column to value), ``prediction`` (a label, a list of
+        labels, a list of ``[start, end, type]`` spans, a grade's name, or None),
+        ``confidence``, ``uncertainty``, ``strategy``, ``reason`` and ``round``.
     spec : DatasetSpec
     session_id : str
     model_version : str or None
@@ -418,10 +558,7 @@ def record_payloads(
             fields = {spec.fields[0][0]: body}
         else:
             fields = {name: _text_of(values[column]) for name, column in spec.fields}
-        prediction = row.get("prediction")
-        shown_prediction = (
-            "|".join(prediction) if isinstance(prediction, list | tuple) else prediction
-        )
+        suggestion, shown_prediction = _suggested(row.get("prediction"), spec)
         metadata: dict[str, Any] = {
             "round": int(row["round"]),
             "strategy": str(row.get("strategy") or "manual"),
@@ -432,11 +569,6 @@ def record_payloads(
         uncertainty = row.get("uncertainty")
         if uncertainty is not None and math.isfinite(float(uncertainty)):
             metadata["uncertainty"] = float(uncertainty)
-        suggestion: Label | None = None
-        if isinstance(prediction, str):
-            suggestion = prediction
-        elif isinstance(prediction, list | tuple) and prediction:
-            suggestion = tuple(prediction)
         confidence = row.get("confidence")
         rid = str(row["id"])
         out.append(
@@ -455,6 +587,51 @@ def record_payloads(
             )
         )
     return out
+
+
+def _suggested(prediction: Any, spec: DatasetSpec) -> tuple[Label | None, str | None]:
+    """Return the prediction as a session label to suggest, and as a metadata term."""
+    if prediction is None:
+        return None, None
+    if spec.task == "extraction":
+        spans = tuple(sorted((int(s), int(e), str(t)) for s, e, t in prediction))
+        # why: an empty tagging is suggested too, so it replaces an older model's spans
+        return spans, "|".join(sorted({t for _, _, t in spans}))
+    if spec.task == "ranking":
+        grade = spec.labels.index(prediction) if prediction in spec.labels else prediction
+        ok = isinstance(grade, int) and not isinstance(grade, bool) and grade in spec.grades
+        return (grade, spec.labels[grade]) if ok else (None, None)
+    if isinstance(prediction, str):
+        return prediction, prediction
+    if isinstance(prediction, list | tuple) and prediction:
+        return tuple(prediction), "|".join(prediction)
+    return None, None
+
+
+def argilla_suggestion(label: Label, score: float | None) -> tuple[Any, float | list[float] | None]:
+    """Return a suggested label and its score in the form the question takes.
+
+    Multilabel: a list of labels, one score each. Extraction: a list of Argilla spans
+    ``{"start", "end", "label"}`` (character offsets into the field, end exclusive, as the
+    session's spans), one score each; an empty tagging has no score (the server refuses an
+    empty list of scores). Otherwise the label and its score as they are.
+
+    Examples
+    --------
+    >>> argilla_suggestion(((0, 4, "time"),), 0.8)
+    ([{'start': 0, 'end': 4, 'label': 'time'}], [0.8])
+    >>> argilla_suggestion((), 0.8), argilla_suggestion(2, 0.6)
+    (([], None), (2, 0.6))
+    """
+    if not isinstance(label, tuple):
+        return label, score
+    value: list[Any] = [
+        {"start": int(x[0]), "end": int(x[1]), "label": str(x[2])} if isinstance(x, tuple) else x
+        for x in label
+    ]
+    if not value or score is None:
+        return value, None
+    return value, [score] * len(value)
 
 
 # ---------------------------------------------------------------------------- votes
@@ -510,8 +687,12 @@ def votes_from_records(
     return out
 
 
-def check_value(value: Any, classes: Sequence[str], task: Task) -> tuple[Label | None, str | None]:
-    """Return ``(label, None)`` for a value inside the schema, else ``(None, why)``.
+def check_value(
+    value: Any, classes: Sequence[str], task: AnyTask
+) -> tuple[Label | None, str | None]:
+    """Return ``(label, None)`` for a class value inside the schema, else ``(None, why)``.
+
+    For classification and multilabel; :func:`check_answer` covers every task.
 
     Examples
     --------
@@ -532,6 +713,60 @@ def check_value(value: Any, classes: Sequence[str], task: Task) -> tuple[Label |
     return None, f"{value!r} is not a list of labels (labels: {list(classes)})"
 
 
+def _spans_from_argilla(value: Any) -> tuple[list[list[Any]] | None, str | None]:
+    if not isinstance(value, list):
+        return None, f"{value!r} is not a list of spans"
+    out: list[list[Any]] = []
+    for span in value:
+        if not isinstance(span, dict) or not {"start", "end", "label"} <= set(span):
+            return None, f"{span!r} is not an Argilla span {{start, end, label}}"
+        out.append([span["start"], span["end"], span["label"]])
+    return out, None
+
+
+def check_answer(
+    value: Any,
+    config: Config,
+    *,
+    classes: Sequence[str] | None = None,
+    text: str | None = None,
+    item_id: object = None,
+) -> tuple[Label | None, str | None]:
+    """Return ``(label, None)`` for an answer the session accepts, else ``(None, why)``.
+
+    Classification and multilabel: :func:`check_value` against ``classes`` (default: the
+    config's labels). Extraction: Argilla spans ``{"start", "end", "label"}`` checked by
+    :func:`jupyter_al._tasks.check_label` against the item's ``text`` and the schema (types,
+    offsets, overlap rule); ``[]`` is the label "no span". Ranking: a grade of the scale.
+
+    Examples
+    --------
+    >>> from jupyter_al import Config
+    >>> cfg = Config(text="t", task="extraction", labels=("time",))
+    >>> check_answer([{"start": 3, "end": 6, "label": "time"}], cfg, text="at 7pm", item_id=1)
+    (((3, 6, 'time'),), None)
+    >>> check_answer([{"start": 3, "end": 9, "label": "time"}], cfg, text="at 7pm",
+    ...              item_id=1)[1]  # doctest: +ELLIPSIS
+    "item 1: span [3, 9, 'time'] ends at 9, past the end of the text (length 6)..."
+    """
+    task = config.task
+    if task in ("classification", "multilabel"):
+        return check_value(value, tuple(config.labels) if classes is None else classes, task)
+    if task == "extraction":
+        spans, why = _spans_from_argilla(value)
+        if why is not None:
+            return None, why
+        value = spans
+        if text is None:
+            return None, f"the text of item {item_id!r} is unknown: its spans cannot be checked"
+    from jupyter_al._tasks import check_label
+
+    try:
+        return cast("Label", check_label(config, value, text=text, item_id=item_id)), None
+    except (LabelError, ConfigError) as err:
+        return None, str(err)
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The label several votes decide, and whether it needs a person to adjudicate."""
@@ -545,11 +780,14 @@ class Decision:
         return self.status != "unanimous"
 
 
-def decide(votes: Sequence[Label], task: Task) -> Decision:
+def decide(votes: Sequence[Label], task: AnyTask) -> Decision:
     """Return the majority's label of ``votes`` (one per annotator); a tie decides nothing.
 
     Multilabel: a label is in when more than half the annotators chose it; a label chosen by
-    exactly half is a tie.
+    exactly half is a tie. Extraction, the same per span: a span is in when more than half
+    marked exactly it (same start, end and type); a span marked by exactly half is a tie.
+    The result keeps the overlap rule: two spans that may not overlap each marked by more
+    than half would need one annotator who marked both. Ranking: the grade most chose.
 
     Examples
     --------
@@ -559,17 +797,21 @@ def decide(votes: Sequence[Label], task: Task) -> Decision:
     Decision(label=None, status='tie')
     >>> decide([("x",), ("x", "y"), ("x",)], "multilabel")
     Decision(label=('x',), status='majority')
+    >>> decide([((0, 4, "time"),), ((0, 4, "time"), (9, 12, "date")), ()], "extraction")
+    Decision(label=((0, 4, 'time'),), status='majority')
+    >>> decide([2, 1, 2], "ranking")
+    Decision(label=2, status='majority')
     """
     if not votes:
         raise ValueError("decide() needs at least one vote, got none")
-    if task == "classification":
-        counts = Counter(str(v) for v in votes).most_common()
+    if task in ("classification", "ranking"):
+        counts = Counter(str(v) if task == "classification" else v for v in votes).most_common()
         if len(counts) == 1:
             return Decision(counts[0][0], "unanimous")
         if counts[0][1] == counts[1][1]:
             return Decision(None, "tie")
         return Decision(counts[0][0], "majority")
-    sets = [tuple(sorted(cast("tuple[str, ...]", v))) for v in votes]
+    sets = [tuple(sorted(cast("tuple[Any, ...]", v))) for v in votes]
     if len(set(sets)) == 1:
         return Decision(sets[0], "unanimous")
     n = len(sets)
@@ -601,7 +843,10 @@ class Agreement:
 
 
 def _category(label: Label) -> str:
-    return "|".join(label) if isinstance(label, tuple) else str(label)
+    """Return a label as one nominal category (spans: equal only when exactly equal)."""
+    if isinstance(label, tuple):
+        return "|".join(f"{x[0]}:{x[1]}:{x[2]}" if isinstance(x, tuple) else str(x) for x in label)
+    return str(label)
 
 
 def agreement(ratings: Mapping[Any, Mapping[str, Label]], round_: int) -> Agreement:
@@ -609,8 +854,10 @@ def agreement(ratings: Mapping[Any, Mapping[str, Label]], round_: int) -> Agreem
 
     Two annotators: Cohen's kappa over the items both answered. More: Krippendorff's alpha
     (nominal), which allows items answered by only some of them. Multilabel answers count as
-    one category per set. ``value`` is None when undefined (fewer than two raters on every
-    item, or one category only).
+    one category per set, extraction answers one per set of spans (two answers agree only
+    when every span matches exactly), ranking grades one per grade (nominal: 1 against 2
+    disagrees as much as 0 against 2). ``value`` is None when undefined (fewer than two
+    raters on every item, or one category only).
 
     Examples
     --------
@@ -900,7 +1147,10 @@ class ArgillaGateway:
                 if q is None
                 else {
                     "type": q["settings"]["type"],
+                    # rating options are {"value": int}; the others' values are labels
                     "labels": [o["value"] for o in q["settings"].get("options") or []],
+                    "field": q["settings"].get("field"),
+                    "allow_overlapping": q["settings"].get("allow_overlapping"),
                 },
                 "vectors": {v["name"]: v["dimensions"] for v in vectors},
                 "metadata": [m["name"] for m in metadata],
@@ -940,10 +1190,7 @@ class ArgillaGateway:
         for p in payloads:
             suggestions = []
             if p.suggestion is not None:
-                value = list(p.suggestion) if isinstance(p.suggestion, tuple) else p.suggestion
-                score: Any = p.score
-                if isinstance(value, list) and score is not None:
-                    score = [p.score] * len(value)
+                value, score = argilla_suggestion(p.suggestion, p.score)
                 suggestions.append(
                     rg.Suggestion(question_name=QUESTION, value=value, score=score, agent=p.agent)
                 )

@@ -15,6 +15,8 @@ import warnings
 from pathlib import Path
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
 
 from jupyter_al import Session, replay
@@ -402,4 +404,237 @@ def test_widget_sends_pulls_and_shows_progress(server, frame, tmp_path, monkeypa
     assert "1 labels merged" in w.argilla["message"]
     assert {"ann"} <= set(w.argilla["progress"]["users"])
     assert OWNER_KEY not in json.dumps(w.get_state())
+    s.close()
+
+
+# ------------------------------------------------------------------ extraction and ranking
+SPAN_TYPES = ["people", "time"]
+GRADES = ["not relevant", "relevant", "highly relevant"]
+
+
+def _span_frame(n: int = 60) -> tuple[pd.DataFrame, dict[int, list[list]]]:
+    """Booking requests with a name (some not ASCII) and a time; the first 20 are labeled."""
+    rng = np.random.default_rng(3)
+    names, times = ["Ann", "Zoë", "José", "Bob"], ["7pm", "noon", "8:30", "9am"]
+    texts, gold = [], {}
+    for i in range(n):
+        name, time = rng.choice(names), rng.choice(times)
+        text = f"{rng.choice(['table for', 'book', 'reserve for'])} {name} at {time} (no. {i})"
+        start, at = text.index(name), text.index(f" {time} ") + 1
+        texts.append(text)
+        gold[i] = [[start, start + len(name), "people"], [at, at + len(time), "time"]]
+    spans = [json.dumps(gold[i]) if i < 20 else None for i in range(n)]
+    return pd.DataFrame({"text": texts, "spans": spans}), gold
+
+
+def _argilla_spans(spans: list[list]) -> list[dict]:
+    return [{"start": s, "end": e, "label": t} for s, e, t in spans]
+
+
+def test_extraction_round_trip_with_span_suggestions(server, tmp_path):
+    frame, gold = _span_frame()
+    s = Session(
+        frame,
+        text="text",
+        task="extraction",
+        labels=SPAN_TYPES,
+        span_overlap="nested",
+        label_column="spans",
+        holdout=0.2,
+        batch_size=6,
+        random_state=0,
+        store=tmp_path / "run",
+    )
+    batch = s.next_batch()
+    s.to_argilla("spans", api_url=server.url, api_key=OWNER_KEY, min_submitted=2)
+
+    ds = server.dataset("spans")
+    (question,) = server.rest("GET", f"/api/v1/datasets/{ds['id']}/questions")["items"]
+    assert ("span", "text", True) == (
+        question["settings"]["type"],
+        question["settings"]["field"],
+        question["settings"]["allow_overlapping"],
+    )
+    assert SPAN_TYPES == [o["value"] for o in question["settings"]["options"]]
+    records = server.records("spans")
+    ids = [str(i) for i in batch.index]
+    assert sorted(ids) == sorted(records)
+    for rid, predicted, confidence in zip(
+        ids, batch["prediction"], batch["confidence"], strict=True
+    ):
+        (suggestion,) = records[rid]["suggestions"]
+        text = records[rid]["fields"]["text"]
+        # offsets are character indices into the field's text, as the session's spans
+        assert frame.loc[int(rid), "text"] == text
+        assert _argilla_spans(predicted) == suggestion["value"]
+        assert ([confidence] * len(predicted) or None) == suggestion["score"]
+        assert [text[s_:e] for s_, e, _ in predicted] == [
+            text[x["start"] : x["end"]] for x in suggestion["value"]
+        ]
+
+    disagree, nothing, crossing = ids[0], ids[1], ids[2]
+    for rid in ids:
+        spans = gold[int(rid)]
+        if rid == nothing:
+            ann = bob = []  # both say: no span here
+        elif rid == crossing:
+            ann = spans
+            # the server allows overlaps (nested needs it); crossing spans are refused on pull
+            (ps, pe, _), (_, te, _) = spans
+            bob = [[ps, pe, "people"], [pe - 1, te, "time"]]
+        else:
+            ann, bob = spans, spans[:1] if rid == disagree else spans
+        server.answer(records[rid], "ann", _argilla_spans(ann))
+        server.answer(records[rid], "bob", _argilla_spans(bob))
+
+    summary = s.from_argilla(api_url=server.url, api_key=OWNER_KEY)
+
+    assert (2 * 6 - 1, 1) == (summary.merged, len(summary.refused))
+    assert f"answer of bob to record {crossing} refused" in summary.refused[0]["reason"]
+    assert (int(disagree),) == summary.disagreements  # one span marked by half: a tie
+    labels = s.labels
+    for rid in ids[3:]:
+        assert tuple(tuple(x) for x in gold[int(rid)]) == labels[int(rid)]
+    assert () == labels[int(nothing)]
+    assert labels[int(disagree)] is None
+    assert ("ann", "argilla") == tuple(s.provenance.loc[int(crossing), ["annotator", "source"]])
+    review = s.argilla_review
+    assert {("tie", int(disagree)), ("refused", crossing)} == set(
+        zip(review["kind"], review["item_id"], strict=True)
+    )
+    agreement = summary.agreement[1]
+    assert ("cohen_kappa", 5) == (agreement.measure, agreement.n_items)
+
+    # the labels are spans in the round's annotation file; the next send refreshes suggestions
+    s.submit()
+    annotations = (s.store / "annotation_round_01.jsonl").read_text().splitlines()
+    lines = [json.loads(x) for x in annotations]
+    votes = {(x["id"], x["annotator"]): x["label"] for x in lines}
+    assert gold[int(ids[3])] == votes[int(ids[3]), "bob"]
+    assert [] == votes[int(nothing), "ann"]
+    s.to_argilla("spans", api_url=server.url, api_key=OWNER_KEY, item_ids=[int(r) for r in ids])
+    agents = {sg["agent"] for sg in server.records("spans")[ids[3]]["suggestions"]}
+    assert {f"jupyter_al:{s.rounds['model_version'].iloc[-1]}"} == agents
+    store = s.store
+    s.close()
+    assert replay(store, frame).ok
+
+
+def test_span_offsets_are_code_points_on_the_server(server, tmp_path):
+    frame, _ = _span_frame(30)
+    for i in range(20, 30):  # unlabeled rows, some of them in the pool
+        frame.loc[i, "text"] = f"🎉 {i}: book Zoë at 7pm"
+    s = Session(
+        frame,
+        text="text",
+        task="extraction",
+        labels=SPAN_TYPES,
+        label_column="spans",
+        holdout=0.2,
+        batch_size=4,
+        random_state=0,
+        store=tmp_path / "run",
+    )
+    item = next(i for i in s.pool_ids if i >= 20)
+    s.to_argilla("emoji", api_url=server.url, api_key=OWNER_KEY, item_ids=[item])
+    record = server.records("emoji")[str(item)]
+    text = record["fields"]["text"]
+    end = len(text)  # 21 code points; 22 UTF-16 code units (the emoji takes two)
+
+    with pytest.raises(httpx.HTTPStatusError, match="422"):
+        server.answer(record, "ann", [{"start": end - 3, "end": end + 1, "label": "time"}])
+    server.answer(record, "ann", [{"start": end - 3, "end": end, "label": "time"}])
+    s.from_argilla(api_url=server.url, api_key=OWNER_KEY)
+
+    assert (21, "7pm") == (end, text[end - 3 : end])
+    assert ((end - 3, end, "time"),) == s.labels[item]
+    s.close()
+
+
+def _pairs() -> pd.DataFrame:
+    queries = {0: "cheap vegan food", 1: "fast electric cars", 2: "old maps of rome"}
+    rows = []
+    for i in range(36):
+        q = i % 3
+        words = queries[q].split() if i % 2 else queries[(q + 1) % 3].split()
+        rows.append(
+            {
+                "query_id": q,
+                "query": queries[q],
+                "document": f"a note on {' '.join(words)} number {i}",
+                "grade": (2 if i % 4 == 1 else 1) if i % 2 else 0,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame.loc[18:, "grade"] = None
+    return frame
+
+
+def test_ranking_round_trip_with_rated_pairs(server, tmp_path):
+    frame = _pairs()
+    s = Session(
+        frame,
+        task="ranking",
+        query="query",
+        text="document",
+        query_id="query_id",
+        labels=GRADES,
+        label_descriptions={"highly relevant": "answers the query"},
+        label_column="grade",
+        holdout=0.25,
+        batch_size=4,
+        random_state=0,
+        store=tmp_path / "run",
+    )
+    batch = s.next_batch()
+    s.to_argilla("grades", api_url=server.url, api_key=OWNER_KEY, min_submitted=2)
+
+    ds = server.dataset("grades")
+    assert "- **2**: highly relevant (answers the query)" in ds["guidelines"]
+    (question,) = server.rest("GET", f"/api/v1/datasets/{ds['id']}/questions")["items"]
+    assert ("rating", [0, 1, 2]) == (
+        question["settings"]["type"],
+        [o["value"] for o in question["settings"]["options"]],
+    )
+    records = server.records("grades")
+    ids = [str(i) for i in batch.index]
+    for rid, predicted in zip(ids, batch["prediction"], strict=True):
+        record = records[rid]
+        assert {"query", "document"} == set(record["fields"])
+        assert frame.loc[int(rid), "query"] == record["fields"]["query"]
+        assert GRADES.index(predicted) == record["suggestions"][0]["value"]
+        assert predicted == record["metadata"]["model_prediction"]
+
+    answers = {ids[0]: (0, 0), ids[1]: (2, 2), ids[2]: (1, 1), ids[3]: (2, 1)}
+    for rid, (ann, bob) in answers.items():
+        server.answer(records[rid], "ann", ann)
+        server.answer(records[rid], "bob", bob)
+
+    summary = s.from_argilla(api_url=server.url, api_key=OWNER_KEY)
+
+    assert (8, (), (int(ids[3]),)) == (summary.merged, summary.refused, summary.disagreements)
+    assert [0, 2, 1, None] == [s.labels[int(r)] for r in ids]
+    kappa = summary.agreement[1]
+    assert ("cohen_kappa", 4) == (kappa.measure, kappa.n_items)  # grade 0 counts too
+    from sklearn.metrics import cohen_kappa_score
+
+    assert cohen_kappa_score([0, 2, 1, 2], [0, 2, 1, 1]) == pytest.approx(kappa.value)
+
+    # someone rebuilt the dataset with a label question: a clear error, nothing sent
+    import argilla as rg
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        client = rg.Argilla(api_url=server.url, api_key=OWNER_KEY)
+        client.datasets("grades", workspace="argilla").delete()
+        other = rg.Settings(
+            fields=[rg.TextField(name="query", client=client)],
+            questions=[rg.LabelQuestion(name="label", labels=GRADES, client=client)],
+        )
+        rg.Dataset(name="grades", workspace="argilla", settings=other, client=client).create()
+        client.http_client.close()
+    with pytest.raises(
+        ArgillaSchemaError, match="question 'label' is a label_selection question, expected rating"
+    ):
+        s.to_argilla("grades", api_url=server.url, api_key=OWNER_KEY, recreate=True)
     s.close()
