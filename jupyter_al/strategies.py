@@ -274,7 +274,7 @@ DEFAULT_STRATEGY: dict[AnyTask, str] = {
     "multilabel": "mean_max_loss_density",
     # the other tasks' strategies live in jupyter_al._tasks (see docs/benchmarks.md)
     "extraction": "sequence_least_confidence",
-    "ranking": "grade_uncertainty",
+    "ranking": "topk_disagreement",
     "regression": "regression_spread",
 }
 

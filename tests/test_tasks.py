@@ -523,7 +523,7 @@ def test_each_task_has_its_strategies_and_default():
     assert "regression_spread" in known_strategies("regression")
     for task, name in (
         ("extraction", "sequence_least_confidence"),
-        ("ranking", "grade_uncertainty"),
+        ("ranking", "topk_disagreement"),
         ("regression", "regression_spread"),
     ):
         assert get_strategy("default", task).name == name
