@@ -113,6 +113,74 @@ def write_root(root: Path) -> None:
         )
 
 
+TASK_SETUP = "import pandas as pd\nfrom jupyter_al import Session\n"
+
+
+def write_task_notebooks(root: Path) -> None:
+    """Notebooks of the other tasks and of sentence units (tests/test_tasks_in_browser.py)."""
+    import pandas as pd
+
+    hours = ["7 pm", "noon", "8:30", "9 am", "6 pm", "midnight"]
+    texts = [
+        f"a table for {2 + i % 5} people at {hours[i % len(hours)]} please, booking {i}"
+        for i in range(40)
+    ]
+    pd.DataFrame({"text": texts}).to_csv(root / "utterances.csv")
+    nbformat.write(
+        notebook(
+            [
+                TASK_SETUP + "df = pd.read_csv('utterances.csv', index_col=0)\n"
+                "s = Session(df, text='text', task='extraction', labels=['time', 'people'],\n"
+                "            batch_size=3, random_state=0, store='run_extract')\n"
+                "s"
+            ]
+        ),
+        root / "extract.ipynb",
+    )
+    queries = ["cheap flights to rome", "python list sort", "banana bread recipe"]
+    docs = [
+        "rome flights on a budget with cheap fares",
+        "sorting a list in python with sorted and list.sort",
+        "a moist banana bread recipe with walnuts",
+        "the history of the roman empire",
+        "python snakes of the amazon",
+        "bread baking basics for beginners",
+    ]
+    rows = [{"query_id": qi, "query": q, "doc": d} for qi, q in enumerate(queries) for d in docs]
+    pd.DataFrame(rows * 2).to_csv(root / "pairs.csv")
+    nbformat.write(
+        notebook(
+            [
+                TASK_SETUP + "df = pd.read_csv('pairs.csv', index_col=0)\n"
+                "s = Session(df, task='ranking', query='query', query_id='query_id', text='doc',\n"
+                "            labels=['bad', 'fair', 'good'], batch_size=3, holdout=None,\n"
+                "            random_state=0, store='run_rank')\n"
+                "s"
+            ]
+        ),
+        root / "rank.ipynb",
+    )
+    body = (
+        "The refund arrived late. Support was slow, e.g. two days per reply. "
+        "I paid 3.50 dollars in fees. Dr. Smith finally helped."
+    )
+    pd.DataFrame({"body": [body] * 6}, index=[f"doc{i}" for i in range(6)]).to_csv(
+        root / "docs.csv"
+    )
+    nbformat.write(
+        notebook(
+            [
+                TASK_SETUP + "df = pd.read_csv('docs.csv', index_col=0)\n"
+                "s = Session(df, text='body', labels=['complaint', 'other'],\n"
+                "            prediction_unit='sentence', holdout=None, batch_size=3,\n"
+                "            strategy='random', random_state=0, store='run_units')\n"
+                "s"
+            ]
+        ),
+        root / "units.ipynb",
+    )
+
+
 class Server:
     def __init__(self, kind: str, root: Path) -> None:
         self.kind, self.root = kind, root
@@ -153,6 +221,7 @@ class Server:
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("ui-root")
     write_root(path)
+    write_task_notebooks(path)
     return path
 
 

@@ -3,7 +3,7 @@
  * ever reaches the DOM through textContent / attributes set by us / pixels, never as HTML.
  */
 import { collapse_text, more_text } from "./format";
-import type { GreyImage } from "./types";
+import type { GreyImage, UnitContext } from "./types";
 
 // ---------------------------------------------------------------- pure helpers
 
@@ -53,6 +53,43 @@ export function grey_to_rgba(image: GreyImage | null | undefined): Uint8ClampedA
 export function image_scale(width: number, height: number, target = 192): number {
   const side = Math.max(width, height, 1);
   return Math.max(1, Math.floor(target / side));
+}
+
+const UNIT_KINDS = ["sentence", "chunk", "message", "document"];
+
+/** An item's `context` when it is usable (a unit inside its parent), else null. */
+export function read_context(value: unknown): UnitContext | null {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return null;
+  const c = value as Partial<UnitContext>;
+  const texts = (v: unknown): string[] =>
+    Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  const count = (v: unknown): number | null =>
+    typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : null;
+  return {
+    kind: UNIT_KINDS.includes(String(c.kind)) ? (c.kind as UnitContext["kind"]) : "document",
+    parent_id: c.parent_id === undefined || c.parent_id === null ? "" : String(c.parent_id),
+    position: count(c.position) ?? -1,
+    n_units: count(c.n_units) ?? 0,
+    before: texts(c.before),
+    after: texts(c.after),
+  };
+}
+
+/**
+ * Where a unit sits: "sentence 3 of 12 · document d7" (position is 0-based; a message's parent
+ * is a conversation). Unknown parts are left out.
+ */
+export function unit_where(c: UnitContext): string {
+  let here: string = c.kind;
+  if (c.position >= 0) here += ` ${c.position + 1}`;
+  if (c.n_units > 0) here += ` of ${c.n_units}`;
+  const parent = c.kind === "message" ? "conversation" : "document";
+  return c.parent_id ? `${here} · ${parent} ${c.parent_id}` : here;
+}
+
+/** Neighbouring units as one text: sentences run on with a space, other units by lines. */
+export function join_units(kind: UnitContext["kind"], units: readonly string[]): string {
+  return units.join(kind === "sentence" ? " " : "\n");
 }
 
 // ---------------------------------------------------------------- DOM builders
@@ -133,4 +170,24 @@ export function build_image(doc: Document, image: GreyImage | null | undefined):
     ctx.putImageData(data, 0, 0);
   }
   return canvas;
+}
+
+/** The unit's neighbours before or after it, dimmed (as text), or null when there are none. */
+export function build_context(
+  doc: Document,
+  c: UnitContext,
+  side: "before" | "after",
+): HTMLElement | null {
+  const units = c[side];
+  if (!units.length) return null;
+  const node = doc.createElement("div");
+  node.className = `jal-context jal-context-${side}`;
+  node.dataset.testid = `jal-context-${side}`;
+  node.dir = "auto";
+  node.setAttribute(
+    "aria-label",
+    `${side === "before" ? "text before" : "text after"} the ${c.kind}`,
+  );
+  node.textContent = join_units(c.kind, units);
+  return node;
 }

@@ -1,5 +1,9 @@
-/** Pure text formatting for the view: numbers, labels, progress and long-text collapsing. */
-import type { JudgeNote, Label } from "./types";
+/**
+ * Pure text formatting for the view: numbers, labels of every task, progress, long-text
+ * collapsing, and the regression input's parsing.
+ */
+import { index_text, parse_spans, spans_text } from "./spans";
+import type { ClassSpec, JudgeNote, Label, Task } from "./types";
 
 const DASH = "—";
 
@@ -19,12 +23,95 @@ export function format_uncertainty(uncertainty: number | null | undefined): stri
   return uncertainty.toFixed(2);
 }
 
-/** A label or label set for display: ["a", "b"] -> "a, b"; [] -> "(none)"; null -> "—". */
+/**
+ * A label or label set for display: ["a", "b"] -> "a, b"; [] -> "(none)"; null -> "—"; a
+ * number as given (3.25 -> "3.25"); spans without their text as `type start–end`.
+ */
 export function format_label(label: Label | null | undefined): string {
   if (label === null || label === undefined) return DASH;
-  if (Array.isArray(label)) return label.length ? label.join(", ") : "(none)";
+  if (Array.isArray(label)) {
+    if (!label.length) return "(none)";
+    if (label.some((x) => x && typeof x === "object")) return spans_text(parse_spans(label));
+    return label.join(", ");
+  }
   return String(label);
 }
+
+/**
+ * A model's number, about 3 significant digits (whole numbers as they are): 3.2 -> "3.2",
+ * 0.012345 -> "0.0123", 1234.5 -> "1235"; missing -> "—".
+ */
+export function format_number(x: number | null | undefined): string {
+  if (!finite(x)) return DASH;
+  if (Number.isInteger(x)) return String(x);
+  if (Math.abs(x) < 0.001) return String(Number(x.toPrecision(3))); // 1.23e-7
+  const digits = Math.max(0, 2 - Math.floor(Math.log10(Math.abs(x))));
+  const text = x.toFixed(digits);
+  return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
+}
+
+/** A regression prediction with its interval: "3.2 (2.1 – 4.4)"; no interval: "3.2". */
+export function format_regression(prediction: unknown, interval: unknown): string {
+  if (!finite(prediction)) return DASH;
+  const shown = format_number(prediction);
+  if (!Array.isArray(interval) || interval.length !== 2 || !interval.every(finite)) return shown;
+  return `${shown} (${format_number(interval[0])} – ${format_number(interval[1])})`;
+}
+
+/** A grade (ranking) by name, or by its number (`value`) when a number comes. */
+export function grade_name(value: unknown, classes: readonly ClassSpec[]): string {
+  if (typeof value === "string") return value;
+  if (finite(value)) {
+    const grade = classes.find((c) => c.value === value);
+    return grade ? grade.name : format_number(value);
+  }
+  return DASH;
+}
+
+/**
+ * A label or prediction as the task shows it: spans with their covered text
+ * (`time “7 pm” · people “4”`, [] -> "no spans"), a grade's name, a number; else format_label.
+ */
+export function format_answer(
+  task: Task,
+  value: unknown,
+  ctx: { text?: unknown; classes?: readonly ClassSpec[] } = {},
+): string {
+  if (value === null || value === undefined) return DASH;
+  if (task === "extraction") {
+    if (!Array.isArray(value)) return DASH;
+    const ix = index_text(typeof ctx.text === "string" ? ctx.text : "");
+    return spans_text(parse_spans(value, ix.n), ix);
+  }
+  if (task === "ranking") return grade_name(value, ctx.classes ?? []);
+  if (task === "regression") return finite(value) ? String(value) : DASH;
+  return format_label(value as Label);
+}
+
+export type Parsed = { value: number; error?: undefined } | { value?: undefined; error: string };
+
+/**
+ * What was typed into the regression input, as a number: decimal notation with an optional
+ * sign and exponent ("3.5", "-.5", "1e3", "−2" with a minus sign); anything else (empty, a
+ * comma, words, hex, "Infinity", too large) is an error sentence.
+ */
+export function parse_number(typed: string): Parsed {
+  const text = String(typed ?? "")
+    .trim()
+    .replace(/^\u2212/, "-");
+  if (!text) return { error: "type a number" };
+  if (/^[+-]?\d*,\d+$/.test(text) || /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/.test(text)) {
+    return { error: `"${text}": use a point for decimals and no thousands separator (3.5, 1200)` };
+  }
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)) {
+    return { error: `"${cut(text)}" is not a number` };
+  }
+  const value = Number(text);
+  if (!Number.isFinite(value)) return { error: `"${cut(text)}" is too large` };
+  return { value };
+}
+
+const cut = (text: string) => (text.length > 24 ? `${text.slice(0, 23)}…` : text);
 
 /** 1234 -> "1,234" (fixed locale so tests and screenshots agree). */
 export function format_count(n: number): string {

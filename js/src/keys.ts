@@ -11,7 +11,23 @@ export type Action =
   | { kind: "skip" }
   | { kind: "unsure" }
   | { kind: "undo" }
-  | { kind: "move"; delta: -1 | 1 };
+  | { kind: "move"; delta: -1 | 1 }
+  // extraction: a span type (add over the selection, or retype the selected span)
+  | { kind: "span_type"; label: string }
+  // extraction: the token cursor (shift: extend the selection)
+  | { kind: "cursor"; delta: -1 | 1; extend: boolean }
+  // extraction: select the next / previous span
+  | { kind: "cycle"; delta: -1 | 1 }
+  | { kind: "remove_span" }
+  | { kind: "clear_spans" }
+  // extraction: clear the selection (or the selected span, or the cursor)
+  | { kind: "escape" }
+  // regression: send the typed number
+  | { kind: "number" }
+  // regression: a number key on the root goes to the input (the key then types there)
+  | { kind: "focus_number" }
+  // regression: Escape in the input gives the keys back
+  | { kind: "leave_input" };
 
 /** The parts of a KeyboardEvent that matter (a KeyboardEvent fits as it is). */
 export interface KeyPress {
@@ -29,6 +45,16 @@ export interface KeyState {
   n_items?: number;
   /** Focus is on one of our buttons or inputs: Enter and Space keep their native meaning. */
   on_control?: boolean;
+  /** Focus is in a text input (regression's number): only Enter and Escape are ours. */
+  in_text?: boolean;
+  /** Extraction: the span editor (Tab, Delete and Escape need something to act on). */
+  spans?: {
+    n: number;
+    /** The selected span's index, or null. */
+    selected: number | null;
+    /** Escape has something to clear (a selected span, a selection, the cursor). */
+    active: boolean;
+  };
 }
 
 /** Keys that always mean an action; the kernel never gives them to a label. */
@@ -56,10 +82,18 @@ export function class_for_key(key: string, classes: readonly ClassSpec[]): Class
 /**
  * Map a key press to an action.
  *
- * Digits 1-9 and each class's `key` label (classification) or toggle (multilabel); `s` skips,
- * `?` marks unsure, `u` / Backspace / ctrl+z (cmd+z) undo, Enter confirms multilabel toggles,
- * ArrowLeft / ArrowRight move between the batch's items. Other keys with ctrl, meta or alt held
- * are not ours (except ctrl+z / cmd+z).
+ * Digits 1-9 and each class's `key` label (classification, ranking) or toggle (multilabel); `s`
+ * skips, `?` marks unsure, `u` / Backspace / ctrl+z (cmd+z) undo, Enter confirms multilabel
+ * toggles, ArrowLeft / ArrowRight move between the batch's items. Other keys with ctrl, meta or
+ * alt held are not ours (except ctrl+z / cmd+z).
+ *
+ * Extraction (with an item shown): the class keys are span types; ArrowLeft / ArrowRight move
+ * the token cursor (shift extends the selection); Tab / shift+Tab select the next / previous
+ * span, and past the last (first) one are not ours, so focus can leave the widget; Delete /
+ * Backspace remove the selected span (never undo: `u` does); Escape clears; Enter confirms.
+ *
+ * Regression: Enter and Escape in the number input send it and leave it (other keys there type
+ * and are not ours); a number key on the root focuses the input.
  *
  * @example key_to_action({ key: "1" }, [{ name: "spam", key: "1", description: "" }],
  *   "classification", { has_item: true }) // -> { kind: "label", label: "spam" }
@@ -71,10 +105,24 @@ export function key_to_action(
   state: KeyState,
 ): Action | null {
   const { key } = press;
+  if (state.in_text) {
+    if (key === "Escape") return { kind: "leave_input" };
+    if (key === "Enter" && task === "regression" && state.has_item && !press.altKey) {
+      return { kind: "number" };
+    }
+    return null;
+  }
   if (press.ctrlKey || press.metaKey || press.altKey) {
     // ctrl+z (cmd+z on a Mac) is undo; ctrl+shift+z is redo elsewhere, so it is not ours
     const undo = key.toLowerCase() === "z" && !press.altKey && !press.shiftKey;
     return undo ? { kind: "undo" } : null;
+  }
+  if (task === "extraction" && state.has_item) {
+    const spans = extraction_key(press, state);
+    if (spans !== undefined) return spans;
+  }
+  if (task === "regression" && state.has_item && /^[0-9.+-]$/.test(key)) {
+    return { kind: "focus_number" };
   }
   const action = ACTION_KEYS[key.length === 1 ? key.toLowerCase() : key];
   if (action) {
@@ -89,12 +137,40 @@ export function key_to_action(
     if (state.on_control || task !== "multilabel" || !state.has_item) return null;
     return { kind: "confirm" };
   }
-  if (!state.has_item) return null;
+  if (!state.has_item || task === "regression") return null;
   const c = class_for_key(key, classes);
   if (!c) return null;
-  return task === "multilabel"
-    ? { kind: "toggle", label: c.name }
-    : { kind: "label", label: c.name };
+  if (task === "multilabel") return { kind: "toggle", label: c.name };
+  if (task === "extraction") return { kind: "span_type", label: c.name };
+  return { kind: "label", label: c.name };
+}
+
+/** The span editor's keys; undefined: not one of them (the common keys apply). */
+function extraction_key(press: KeyPress, state: KeyState): Action | null | undefined {
+  const { key } = press;
+  const spans = state.spans ?? { n: 0, selected: null, active: false };
+  switch (key) {
+    case "ArrowLeft":
+    case "ArrowRight":
+      return { kind: "cursor", delta: key === "ArrowLeft" ? -1 : 1, extend: !!press.shiftKey };
+    case "Tab": {
+      if (state.on_control || !spans.n) return null;
+      const delta = press.shiftKey ? -1 : 1;
+      const sel = spans.selected;
+      // past the last (first) span the key moves focus on as usual: no keyboard trap
+      if (sel !== null && (sel + delta < 0 || sel + delta >= spans.n)) return null;
+      return { kind: "cycle", delta };
+    }
+    case "Delete":
+    case "Backspace":
+      return spans.selected === null ? null : { kind: "remove_span" };
+    case "Escape":
+      return spans.active ? { kind: "escape" } : null;
+    case "Enter":
+      return state.on_control ? null : { kind: "confirm" };
+    default:
+      return undefined;
+  }
 }
 
 /** The key that picks class `i` (its own key, else its digit), or "" when none does. */

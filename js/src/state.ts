@@ -1,13 +1,15 @@
 /**
  * The page's own view state, kept apart from the DOM so it can be tested: which item is shown,
- * the optimistic labels sent but not yet acknowledged by Python, and the multilabel toggles.
+ * the optimistic labels sent but not yet acknowledged by Python, the multilabel toggles and the
+ * extraction view's working sets of spans.
  *
  * Python stays the source of truth. A label is shown at once as an *override* of the item's
  * status; the override is dropped when Python acknowledges the message (the `ack_t` trait
  * reaches the message's `t`), by which time the `items` trait holds Python's own answer. If
  * Python refused the label, the item is simply pending again.
  */
-import type { ClassSpec, Item, ItemStatus, Label } from "./types";
+import { index_text, type SpanWork, start_work } from "./spans";
+import type { ClassSpec, Item, ItemStatus, Label, Span } from "./types";
 
 export interface Override {
   status: ItemStatus;
@@ -27,6 +29,8 @@ export interface ViewState {
   /** Multilabel selection, for the item `toggles_for`. */
   toggles: string[];
   toggles_for: string | null;
+  /** Extraction: the span editor of each item visited, until its label is sent or undone. */
+  span_work: Map<string, SpanWork>;
 }
 
 export function new_view_state(): ViewState {
@@ -37,6 +41,7 @@ export function new_view_state(): ViewState {
     pinned: null,
     toggles: [],
     toggles_for: null,
+    span_work: new Map(),
   };
 }
 
@@ -102,6 +107,7 @@ export function record_action(
   state.history.push(item.id);
   state.pinned = null;
   state.toggles_for = null;
+  state.span_work.delete(item.id);
 }
 
 /**
@@ -116,6 +122,7 @@ export function record_undo(state: ViewState, items: readonly Item[], t: number)
     state.overrides.set(id, { status: "pending", label: null, t });
     state.pinned = id;
     state.toggles_for = null;
+    state.span_work.delete(id);
     return id;
   }
   return null;
@@ -157,7 +164,9 @@ export function n_done(state: ViewState, items: readonly Item[]): number {
 export function toggles_for(state: ViewState, item: Item): string[] {
   if (state.toggles_for !== item.id) {
     const label = effective(item, state).label;
-    state.toggles = Array.isArray(label) ? [...label] : [];
+    state.toggles = Array.isArray(label)
+      ? label.filter((x): x is string => typeof x === "string")
+      : [];
     state.toggles_for = item.id;
   }
   return state.toggles;
@@ -176,4 +185,44 @@ export function toggle_label(
   const known = order.filter((name) => on.has(name));
   const unknown = [...on].filter((name) => !order.includes(name));
   return [...known, ...unknown];
+}
+
+/**
+ * Whether two labels are the same: strings and numbers by value, class lists in order, span
+ * lists as sets of `{start, end, type}` (any order, other keys ignored).
+ */
+export function same_label(a: Label | null | undefined, b: Label | null | undefined): boolean {
+  if (a === b) return true;
+  if (a === null || a === undefined || b === null || b === undefined) return false;
+  if (!Array.isArray(a) || !Array.isArray(b)) return false;
+  if (a.length !== b.length) return false;
+  const key = (x: unknown) =>
+    x && typeof x === "object"
+      ? JSON.stringify([(x as Span).start, (x as Span).end, (x as Span).type])
+      : JSON.stringify(x);
+  const spans = a.some((x) => x && typeof x === "object");
+  const ka = a.map(key);
+  const kb = b.map(key);
+  if (spans) {
+    ka.sort();
+    kb.sort();
+  }
+  return ka.every((k, i) => k === kb[i]);
+}
+
+/**
+ * The span editor of `item` (extraction), made on first use: it starts from the item's label
+ * when labeled (on this page or by Python), else from the model's proposed spans unless
+ * `use_prediction` is false (the prediction is hidden), else empty.
+ */
+export function work_for(state: ViewState, item: Item, use_prediction: boolean): SpanWork {
+  let work = state.span_work.get(item.id);
+  if (!work) {
+    const eff = effective(item, state);
+    const n = index_text(typeof item.text === "string" ? item.text : "").n;
+    const label = eff.status === "labeled" ? eff.label : null;
+    work = start_work(label, item.prediction, use_prediction, n);
+    state.span_work.set(item.id, work);
+  }
+  return work;
 }

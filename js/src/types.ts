@@ -3,14 +3,45 @@
  * to Python. Names are snake_case on both sides.
  */
 
-export type Task = "classification" | "multilabel";
-export type Label = string | string[];
+export type Task = "classification" | "multilabel" | "extraction" | "ranking" | "regression";
+/** Extraction: how two spans of one text may overlap. */
+export type SpanOverlap = "forbid" | "nested" | "allow";
+
+/** A span of an item's text; offsets are Unicode code points (Python string indices). */
+export interface Span {
+  start: number;
+  end: number;
+  type: string;
+}
+
+/**
+ * A label: a class name (classification; ranking: the grade's name), class names
+ * (multilabel), a number (regression) or spans (extraction; [] = no span).
+ */
+export type Label = string | string[] | number | Span[];
 export type ItemStatus = "pending" | "labeled" | "skipped";
 
+/** A label, a span type (extraction) or a grade (ranking, lowest first, with its `value`). */
 export interface ClassSpec {
   name: string;
   key: string;
   description: string;
+  value?: number;
+}
+
+/** Where a prediction unit (sentence, chunk, message) comes from, with its neighbours. */
+export interface UnitContext {
+  kind: "sentence" | "chunk" | "message" | "document";
+  parent_id: string;
+  /** 0-based position of the unit in its parent. */
+  position: number;
+  n_units: number;
+  /** The unit's offsets in its parent's text. */
+  start?: number;
+  end?: number;
+  /** Neighbouring units (shown dimmed, as text). */
+  before: string[];
+  after: string[];
 }
 
 export interface GreyImage {
@@ -25,7 +56,14 @@ export interface Item {
   text?: string;
   fields?: [string, string][];
   image?: GreyImage;
+  /** The model's prediction; extraction: proposed spans; regression: a number. */
   prediction: Label | null;
+  /** Regression: the prediction's central interval [lo, hi]. */
+  interval?: [number, number] | null;
+  /** Ranking: the pair's query (shown as text above the document, which is `text`). */
+  query?: string | null;
+  /** Prediction units only: the unit's parent and neighbours. */
+  context?: UnitContext | null;
   confidence: number | null;
   uncertainty: number | null;
   strategy: string;
@@ -79,6 +117,8 @@ export interface Curve {
 export interface Traits {
   task: Task;
   classes: ClassSpec[];
+  /** Extraction: how spans may overlap ("forbid" when missing). */
+  span_overlap: SpanOverlap;
   items: Item[];
   position: number;
   status: "ready" | "training" | "stopped" | "error";

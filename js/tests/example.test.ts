@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import {
+  build_context,
   build_image,
   build_table,
   build_text,
   grey_to_rgba,
   image_scale,
+  join_units,
   pairs_per_row,
+  read_context,
   table_rows,
+  unit_where,
 } from "../src/example";
 
 describe("table rows", () => {
@@ -99,5 +103,66 @@ describe("text", () => {
     expect(collapsed.toggle?.getAttribute("aria-expanded")).toBe("false");
     expect(open.node.textContent).toBe(long);
     expect(open.toggle?.textContent).toBe("show less");
+  });
+});
+
+describe("a prediction unit's context", () => {
+  const raw = {
+    kind: "sentence",
+    parent_id: "d7",
+    position: 2,
+    n_units: 12,
+    start: 40,
+    end: 61,
+    before: ["One.", "Two."],
+    after: ["Four."],
+  };
+
+  it("reads the context, and nothing from a malformed one", () => {
+    expect(read_context(raw)).toEqual({
+      kind: "sentence",
+      parent_id: "d7",
+      position: 2,
+      n_units: 12,
+      before: ["One.", "Two."],
+      after: ["Four."],
+    });
+    expect(read_context(null)).toBeNull();
+    expect(read_context([1])).toBeNull();
+    expect(read_context("x")).toBeNull();
+    const odd = read_context({ kind: "page", parent_id: 7, position: -1, before: [1, "a"] });
+    expect(odd).toEqual({
+      kind: "document",
+      parent_id: "7",
+      position: -1,
+      n_units: 0,
+      before: ["a"],
+      after: [],
+    });
+  });
+
+  it("says where the unit sits (1-based) and in what", () => {
+    const c = read_context(raw);
+    expect(c && unit_where(c)).toBe("sentence 3 of 12 · document d7");
+    const m = read_context({ ...raw, kind: "message", parent_id: "t1", position: 0 });
+    expect(m && unit_where(m)).toBe("message 1 of 12 · conversation t1");
+    const bare = read_context({ kind: "chunk" });
+    expect(bare && unit_where(bare)).toBe("chunk");
+  });
+
+  it("joins sentences with spaces, other units by lines", () => {
+    expect(join_units("sentence", ["A.", "B."])).toBe("A. B.");
+    expect(join_units("message", ["hi", "yo"])).toBe("hi\nyo");
+  });
+
+  it("builds the dimmed neighbours as text, none when empty", () => {
+    const c = read_context({ ...raw, before: ["<b>x</b>"], after: [] });
+    const node = c && build_context(document, c, "before");
+
+    expect(node?.dataset.testid).toBe("jal-context-before");
+    expect(node?.className).toBe("jal-context jal-context-before");
+    expect(node?.textContent).toBe("<b>x</b>");
+    expect(node?.querySelector("b")).toBeNull();
+    expect(c && build_context(document, c, "after")).toBeNull();
   });
 });

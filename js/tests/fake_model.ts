@@ -33,6 +33,7 @@ export function defaults(): Traits {
   return {
     task: "classification",
     classes: CLASSES,
+    span_overlap: "forbid",
     items: [item("a", { rank: 1 }), item("b", { rank: 2 }), item("c", { rank: 3 })],
     position: 0,
     status: "ready",

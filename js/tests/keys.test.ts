@@ -133,3 +133,122 @@ describe("class_for_key / key_hint", () => {
     expect(key_hint(classes, 7)).toBe("");
   });
 });
+
+describe("key_to_action: the other tasks", () => {
+  const spans = (n: number, selected: number | null, active = selected !== null) => ({
+    ...on,
+    spans: { n, selected, active },
+  });
+
+  it("ranking labels with grades like classification", () => {
+    expect(key_to_action({ key: "2" }, classes, "ranking", on)).toEqual({
+      kind: "label",
+      label: "spam",
+    });
+    expect(key_to_action({ key: "Enter" }, classes, "ranking", on)).toBeNull();
+  });
+
+  it("extraction: types, token cursor, Enter confirms", () => {
+    expect(key_to_action({ key: "1" }, classes, "extraction", on)).toEqual({
+      kind: "span_type",
+      label: "ham",
+    });
+    expect(key_to_action({ key: "ArrowRight" }, classes, "extraction", on)).toEqual({
+      kind: "cursor",
+      delta: 1,
+      extend: false,
+    });
+    expect(key_to_action({ key: "ArrowLeft", shiftKey: true }, classes, "extraction", on)).toEqual({
+      kind: "cursor",
+      delta: -1,
+      extend: true,
+    });
+    expect(key_to_action({ key: "Enter" }, classes, "extraction", on)).toEqual({
+      kind: "confirm",
+    });
+    expect(
+      key_to_action({ key: "Enter" }, classes, "extraction", { ...on, on_control: true }),
+    ).toBeNull();
+    // ctrl+arrow (word jumps elsewhere) is not ours; skip and undo stay
+    expect(
+      key_to_action({ key: "ArrowRight", ctrlKey: true }, classes, "extraction", on),
+    ).toBeNull();
+    expect(key_to_action({ key: "s" }, classes, "extraction", on)).toEqual({ kind: "skip" });
+    expect(key_to_action({ key: "u" }, classes, "extraction", on)).toEqual({ kind: "undo" });
+  });
+
+  it("extraction: without an item, arrows move between items", () => {
+    expect(
+      key_to_action({ key: "ArrowRight" }, classes, "extraction", { has_item: false, n_items: 2 }),
+    ).toEqual({
+      kind: "move",
+      delta: 1,
+    });
+    expect(key_to_action({ key: "1" }, classes, "extraction", off)).toBeNull();
+  });
+
+  it("extraction: Tab cycles the spans and lets focus go past the ends", () => {
+    expect(key_to_action({ key: "Tab" }, classes, "extraction", spans(2, null))).toEqual({
+      kind: "cycle",
+      delta: 1,
+    });
+    expect(
+      key_to_action({ key: "Tab", shiftKey: true }, classes, "extraction", spans(2, null)),
+    ).toEqual({ kind: "cycle", delta: -1 });
+    expect(key_to_action({ key: "Tab" }, classes, "extraction", spans(2, 0))).toEqual({
+      kind: "cycle",
+      delta: 1,
+    });
+    expect(key_to_action({ key: "Tab" }, classes, "extraction", spans(2, 1))).toBeNull();
+    expect(
+      key_to_action({ key: "Tab", shiftKey: true }, classes, "extraction", spans(2, 0)),
+    ).toBeNull();
+    expect(key_to_action({ key: "Tab" }, classes, "extraction", spans(0, null))).toBeNull();
+    expect(
+      key_to_action({ key: "Tab" }, classes, "extraction", { ...spans(2, null), on_control: true }),
+    ).toBeNull();
+  });
+
+  it("extraction: Delete / Backspace remove the selected span, never undo", () => {
+    for (const key of ["Delete", "Backspace"]) {
+      expect(key_to_action({ key }, classes, "extraction", spans(2, 1))).toEqual({
+        kind: "remove_span",
+      });
+      expect(key_to_action({ key }, classes, "extraction", spans(2, null))).toBeNull();
+    }
+  });
+
+  it("extraction: Escape only when there is something to clear", () => {
+    expect(key_to_action({ key: "Escape" }, classes, "extraction", spans(0, null, true))).toEqual({
+      kind: "escape",
+    });
+    expect(key_to_action({ key: "Escape" }, classes, "extraction", spans(0, null))).toBeNull();
+    expect(key_to_action({ key: "Escape" }, classes, "extraction", on)).toBeNull();
+  });
+
+  it("regression: number keys go to the field; class keys mean nothing", () => {
+    for (const key of ["0", "7", ".", "-", "+"]) {
+      expect(key_to_action({ key }, [], "regression", on)).toEqual({ kind: "focus_number" });
+    }
+    expect(key_to_action({ key: "7" }, [], "regression", off)).toBeNull();
+    expect(key_to_action({ key: "a" }, classes, "regression", on)).toBeNull();
+    expect(key_to_action({ key: "s" }, [], "regression", on)).toEqual({ kind: "skip" });
+    expect(key_to_action({ key: "Enter" }, [], "regression", on)).toBeNull();
+  });
+
+  it("in a text field only Enter (regression) and Escape are ours", () => {
+    const typing = { ...on, in_text: true, on_control: true };
+    expect(key_to_action({ key: "Enter" }, [], "regression", typing)).toEqual({ kind: "number" });
+    expect(key_to_action({ key: "Escape" }, [], "regression", typing)).toEqual({
+      kind: "leave_input",
+    });
+    for (const key of ["1", "s", "u", "?", "Backspace", "ArrowLeft", "Tab", "z"]) {
+      expect(key_to_action({ key }, classes, "regression", typing)).toBeNull();
+      expect(key_to_action({ key, ctrlKey: true }, classes, "regression", typing)).toBeNull();
+    }
+    expect(
+      key_to_action({ key: "Enter" }, [], "regression", { ...typing, has_item: false }),
+    ).toBeNull();
+    expect(key_to_action({ key: "Enter" }, classes, "classification", typing)).toBeNull();
+  });
+});

@@ -8,9 +8,11 @@ import {
   reconcile,
   record_action,
   record_undo,
+  same_label,
   shown_index,
   toggle_label,
   toggles_for,
+  work_for,
 } from "../src/state";
 import { CLASSES, item } from "./fake_model";
 
@@ -146,5 +148,56 @@ describe("multilabel toggles", () => {
     s.toggles = ["ham"];
     expect(toggles_for(s, items[0])).toEqual(["ham"]);
     expect(toggles_for(s, items[1])).toEqual([]);
+  });
+});
+
+describe("the other tasks' labels", () => {
+  it("compares labels deeply: numbers, class lists, span sets in any order", () => {
+    const a = { start: 0, end: 2, type: "x" };
+    const b = { start: 3, end: 5, type: "y" };
+
+    expect(same_label("ham", "ham")).toBe(true);
+    expect(same_label(2.5, 2.5)).toBe(true);
+    expect(same_label(2.5, "2.5")).toBe(false);
+    expect(same_label(["a", "b"], ["a", "b"])).toBe(true);
+    expect(same_label(["a", "b"], ["b", "a"])).toBe(false);
+    expect(same_label([a, b], [{ ...b }, { ...a }])).toBe(true);
+    expect(same_label([a], [{ ...a, type: "z" }])).toBe(false);
+    expect(same_label([a], [a, b])).toBe(false);
+    expect(same_label([], [])).toBe(true);
+    expect(same_label(null, [])).toBe(false);
+    expect(same_label(null, undefined)).toBe(false);
+    expect(same_label(null, null)).toBe(true);
+  });
+
+  it("keeps optimistic numbers and spans like any label", () => {
+    const items = batch();
+    const s = fresh(items);
+    const spans = [{ start: 0, end: 4, type: "x" }];
+    record_action(s, items[0], "labeled", 3.5, 1);
+    record_action(s, items[1], "labeled", spans, 2);
+
+    expect(effective(items[0], s)).toEqual({ status: "labeled", label: 3.5 });
+    expect(effective(items[1], s)).toEqual({ status: "labeled", label: spans });
+    expect(toggles_for(s, items[1])).toEqual([]); // spans are no multilabel toggles
+    expect(label_delta(s, items)).toBe(2);
+  });
+
+  it("keeps a span editor per item until its label is sent or undone", () => {
+    const pred = [{ start: 0, end: 4, type: "x" }];
+    const items = [item("a", { text: "text of a", prediction: pred }), item("b")];
+    const s = fresh(items);
+    const w = work_for(s, items[0], true);
+
+    expect(w.spans).toEqual([{ ...pred[0], origin: "model" }]);
+    expect(work_for(s, items[0], true)).toBe(w); // the same editor while it is open
+    record_action(s, items[0], "labeled", [], 1);
+    expect(s.span_work.has("a")).toBe(false);
+    expect(work_for(s, items[0], true).spans).toEqual([]); // from its label: no spans
+    record_undo(s, items, 2);
+    expect(s.span_work.has("a")).toBe(false);
+    expect(work_for(s, items[0], false).spans).toEqual([]); // hidden prediction: nothing
+    reconcile(s, [item("n")], 0);
+    expect(s.span_work.size).toBe(0); // a new batch starts afresh
   });
 });
