@@ -470,9 +470,17 @@ def evaluate_guards(
     round_ : int
     mode : {"all", "fast", "off"}
         ``"fast"`` leaves out the cross-validated suspicious-labels check (3 extra fits).
+
+    Notes
+    -----
+    Every task reads the guards on the pool and the batch (near-duplicates, near-identical
+    picks, outliers) and on evaluation leakage; class imbalance needs classes (and grades);
+    the annotator guards need one class per item; the suspicious-labels check fits
+    classifiers, so it runs for classification and multilabel only.
     """
     if mode == "off":
         return []
+    task = pool.config.task
     guards: list[Guard] = []
     n_pool = len(pool.ids)
     groups = pool.groups
@@ -491,11 +499,12 @@ def evaluate_guards(
         V = pool.vectors if pool.vectors is not None else pool.X
         guards.append(outliers_selected(V, pos, np.random.default_rng([pool.seed, round_, 13])))
         given = [e.label for _, e in state.round_log.get(round_, []) if isinstance(e, Labeled)]
-        guards.append(class_imbalance([label_from_json(x) for x in given], len(pool.classes)))
-    if pool.config.task == "classification":
+        if task in ("classification", "multilabel", "ranking"):  # spans and numbers: no class
+            guards.append(class_imbalance([label_from_json(x) for x in given], len(pool.classes)))
+    if task == "classification":
         guards.extend(_annotator_guards(state, len(pool.classes)))
     guards.append(_leakage(pool, state))
-    if mode == "all":
+    if mode == "all" and task in ("classification", "multilabel"):
         guards.append(_suspicious(pool, labels, round_))
     return guards
 
@@ -530,7 +539,8 @@ def _leakage(pool: Pool, state: RunState) -> Guard:
         return eval_leakage(n_h, [])
     pos = np.sort(pool.positions(labeled))
     texts_l = pool.texts_at(pos)
-    is_text = pool.config.text is not None
+    # ranking's features are query-document scores, not a text's: its pairs match exactly
+    is_text = pool.config.text is not None and pool.config.task != "ranking"
     pairs = cross_duplicates(
         pool.holdout_texts,
         pool.X_holdout if is_text else None,

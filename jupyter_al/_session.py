@@ -2506,12 +2506,7 @@ class Session:
                 "unreviewed and went back to the pool"
             )
         t_guards = time.perf_counter()
-        # the guards read class labels; the other tasks have none of their own yet
-        guards = (
-            evaluate_guards(self._pool, state, labels, round_, mode=self.config.guards)
-            if self.config.task not in OTHER_TASKS
-            else []
-        )
+        guards = evaluate_guards(self._pool, state, labels, round_, mode=self.config.guards)
         timings = {**timings, "guards_s": round(time.perf_counter() - t_guards, 6)}
         said = {g["name"] for r in state.rounds for g in r.guards if g.get("tripped")}
         warns.extend(

@@ -87,6 +87,9 @@ def test_extraction_loop_logs_spans_metrics_and_replays(r8k, tmp_path):
             assert kind in R8K_TYPES
             assert 0 <= start < end <= len(text.iloc[int(row["id"])])
     assert replay(store, r8k).ok
+    names = set(s.guards()["name"])
+    assert {"duplicate_pool", "near_identical", "outliers_selected", "eval_leakage"} <= names
+    assert not names & {"class_imbalance", "suspicious_labels", "schema_confusion"}
 
 
 def test_extraction_label_errors_name_the_span(r8k, tmp_path):
@@ -146,6 +149,10 @@ def test_ranking_holds_out_whole_queries_and_scores_ndcg(cisi_pairs, tmp_path):
     first = lines(store / "annotation_round_01.jsonl")
     assert {row["label"] for row in first} == {0, 1}
     assert replay(store, cisi_pairs).ok
+    # the task-free guards are read; the ones that need class labels are not
+    names = set(s.guards()["name"])
+    assert {"duplicate_pool", "outliers_selected", "eval_leakage", "class_imbalance"} <= names
+    assert "suspicious_labels" not in names
 
 
 def test_ranking_grade_outside_the_scale_is_refused(cisi_pairs, tmp_path):
