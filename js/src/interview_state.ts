@@ -12,12 +12,15 @@ import type {
   Answers,
   Budget,
   Choices,
+  ChunkBy,
   DataSummary,
   HoldoutKind,
   LabelAnswer,
   LabelStatus,
   NumberAnswer,
   SourceKind,
+  SpanOverlap,
+  UnitOptions,
 } from "./types";
 
 // ------------------------------------------------------------------ defaults and reading
@@ -44,6 +47,10 @@ export function default_answers(): Answers {
       cost_per_label: null,
     },
     llm_judge: false,
+    query: null,
+    query_id: null,
+    span_overlap: "forbid",
+    unit: { size: null, overlap: null, by: null, thread: null, order: null },
   };
 }
 
@@ -52,16 +59,16 @@ export const DEFAULT_CHOICES: Choices = {
   tasks: {
     classification: "ready",
     multilabel: "ready",
-    ranking: "coming",
-    extraction: "coming",
-    other: "coming",
+    ranking: "ready",
+    extraction: "ready",
+    other: "ready",
   },
   units: {
     row: "ready",
-    document: "coming",
-    sentence: "coming",
-    chunk: "coming",
-    message: "coming",
+    document: "ready",
+    sentence: "ready",
+    chunk: "ready",
+    message: "ready",
   },
   metrics: ["default"],
   strategies: ["default"],
@@ -69,6 +76,15 @@ export const DEFAULT_CHOICES: Choices = {
 
 export const SOURCE_KINDS: readonly SourceKind[] = ["dataframe", "file", "sql"];
 export const HOLDOUT_KINDS: readonly HoldoutKind[] = ["fraction", "dataframe", "file", "none"];
+export const SPAN_OVERLAPS: readonly SpanOverlap[] = ["forbid", "nested", "allow"];
+export const CHUNK_BY: readonly ChunkBy[] = ["tokens", "chars"];
+export const UNIT_KEYS: readonly (keyof UnitOptions)[] = [
+  "size",
+  "overlap",
+  "by",
+  "thread",
+  "order",
+];
 export const BUDGET_KEYS: readonly (keyof Budget)[] = [
   "max_labels",
   "max_rounds",
@@ -82,7 +98,11 @@ export const ERROR_FIELDS = [
   "source",
   "label_column",
   "task",
+  "query",
+  "query_id",
+  "span_overlap",
   "prediction_unit",
+  "unit",
   "text",
   "features",
   "labels",
@@ -124,6 +144,7 @@ export function normalize_answers(raw: unknown): Answers {
   const src: Obj = is_obj(a.source) ? a.source : { ...d.source };
   const hold = is_obj(a.holdout) ? a.holdout : {};
   const budget = is_obj(a.budget) ? a.budget : {};
+  const unit = is_obj(a.unit) ? a.unit : {};
   const features = Array.isArray(a.features) ? a.features.map(String) : [];
   return {
     source: {
@@ -157,6 +178,16 @@ export function normalize_answers(raw: unknown): Answers {
       cost_per_label: num(budget.cost_per_label, null),
     },
     llm_judge: a.llm_judge === true,
+    query: opt_str(a.query),
+    query_id: opt_str(a.query_id),
+    span_overlap: one_of(a.span_overlap, SPAN_OVERLAPS, d.span_overlap),
+    unit: {
+      size: num(unit.size, null),
+      overlap: num(unit.overlap, null),
+      by: CHUNK_BY.includes(unit.by as ChunkBy) ? (unit.by as ChunkBy) : null,
+      thread: opt_str(unit.thread),
+      order: opt_str(unit.order),
+    },
   };
 }
 
@@ -292,7 +323,11 @@ export type AnswerPath =
   | "holdout.path"
   | "holdout.label_column"
   | `budget.${keyof Budget}`
-  | "llm_judge";
+  | "llm_judge"
+  | "query"
+  | "query_id"
+  | "span_overlap"
+  | `unit.${keyof UnitOptions}`;
 
 /** A copy of the answers deep enough to change them without touching the original. */
 export function clone_answers(a: Answers): Answers {
@@ -303,6 +338,7 @@ export function clone_answers(a: Answers): Answers {
     labels: a.labels.map((l) => ({ ...l })),
     holdout: { ...a.holdout },
     budget: { ...a.budget },
+    unit: { ...a.unit },
   };
 }
 
@@ -552,6 +588,49 @@ export function feature_options(summary: DataSummary | null, chosen: readonly st
 /** A list of choices with `current` in it (a select must be able to show its value). */
 export function with_current(options: readonly string[], current: string): string[] {
   return options.includes(current) ? [...options] : [...options, current];
+}
+
+/** The controls only some tasks and units ask for, and whether these answers ask for them. */
+export function shown_options(a: Pick<Answers, "task" | "prediction_unit">): {
+  /** Ranking: the query and query-id columns. */
+  query: boolean;
+  /** Extraction: how spans may overlap. */
+  span_overlap: boolean;
+  /** Chunk units: size, overlap and what they count. */
+  chunk: boolean;
+  /** Message units: the thread and order columns. */
+  message: boolean;
+} {
+  return {
+    query: a.task === "ranking",
+    span_overlap: a.task === "extraction",
+    chunk: a.prediction_unit === "chunk",
+    message: a.prediction_unit === "message",
+  };
+}
+
+/** What the label list holds for a task (a hint above it) and its add button's text. */
+export function schema_text(task: string): { hint: string; add: string } {
+  switch (task) {
+    case "classification":
+      return { hint: "The classes: each item gets one.", add: "add a label" };
+    case "multilabel":
+      return { hint: "The labels: an item may get several.", add: "add a label" };
+    case "extraction":
+      return {
+        hint: "The span types (e.g. date, person) you mark in the text.",
+        add: "add a span type",
+      };
+    case "ranking":
+      return { hint: "The grades, lowest first (e.g. bad, fair, good).", add: "add a grade" };
+    case "other":
+      return {
+        hint: "Regression: a number per item: no labels (leave the list empty).",
+        add: "add a label",
+      };
+    default:
+      return { hint: "", add: "add a label" };
+  }
 }
 
 /** Errors whose field has no place in the form (shown in one list above the submit button). */

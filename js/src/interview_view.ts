@@ -12,6 +12,7 @@ import {
   type AnswerPath,
   add_label,
   BUDGET_KEYS,
+  CHUNK_BY,
   column_options,
   counts_text,
   create_debouncer,
@@ -29,11 +30,14 @@ import {
   read_interview,
   remove_label,
   SentLog,
+  SPAN_OVERLAPS,
+  schema_text,
   send_timing,
   set_answer,
   set_label_column,
   set_text,
   should_adopt,
+  shown_options,
   stable_key,
   status_text,
   submit_text,
@@ -49,6 +53,11 @@ type OptionGroup = { label: string | null; options: [value: string, text: string
 
 let n_views = 0;
 
+/** One group of options, without a heading. */
+const plain = (options: [value: string, text: string][]): OptionGroup[] => [
+  { label: null, options },
+];
+
 const SOURCE_LABELS: [kind: "dataframe" | "file" | "sql", text: string][] = [
   ["dataframe", "a DataFrame in the notebook"],
   ["file", "a file"],
@@ -60,6 +69,10 @@ const HOLDOUT_LABELS: [kind: "fraction" | "dataframe" | "file" | "none", text: s
   ["file", "a file"],
   ["none", "none"],
 ];
+const CHUNK_BY_LABELS: Record<(typeof CHUNK_BY)[number], string> = {
+  tokens: "tokens",
+  chars: "characters",
+};
 const BUDGET_LABELS: Record<keyof Budget, string> = {
   max_labels: "examples",
   max_rounds: "rounds",
@@ -362,7 +375,46 @@ export function render_interview(model: Model, el: HTMLElement): () => void {
     (v) => set_answer(answers, "task", v),
     (v) => `jal-iv-task-${v}`,
   );
-  s_task.append(tasks.box, error_slot("task", all_in(tasks.box)));
+  // ranking: the query column (text is the document) and an optional query-id column
+  const query = select("jal-iv-query");
+  bind(
+    query,
+    () => answers.query ?? "",
+    (v) => set_answer(answers, "query", v || null),
+  );
+  const query_id = select("jal-iv-query-id");
+  bind(
+    query_id,
+    () => answers.query_id ?? "",
+    (v) => set_answer(answers, "query_id", v || null),
+  );
+  // extraction: how spans may overlap
+  const span_overlap = select("jal-iv-span-overlap");
+  set_options(span_overlap, plain(SPAN_OVERLAPS.map((o) => [o, o])), answers.span_overlap);
+  bind(
+    span_overlap,
+    () => answers.span_overlap,
+    (v) => set_answer(answers, "span_overlap", v),
+  );
+  const r_query = row("query column", query);
+  const r_query_id = row("query id column", query_id);
+  const r_span_overlap = row("span overlap", span_overlap);
+  const span_note = text_node(
+    "div",
+    "forbid: spans never overlap · nested: a span may lie inside another · allow: any overlap",
+    "jal-iv-note",
+  );
+  s_task.append(
+    tasks.box,
+    error_slot("task", all_in(tasks.box)),
+    r_query,
+    error_slot("query", () => [query]),
+    r_query_id,
+    error_slot("query_id", () => [query_id]),
+    r_span_overlap,
+    span_note,
+    error_slot("span_overlap", () => [span_overlap]),
+  );
   const s_unit = section("Prediction unit");
   const units = radios(
     "unit",
@@ -370,7 +422,56 @@ export function render_interview(model: Model, el: HTMLElement): () => void {
     (v) => set_answer(answers, "prediction_unit", v),
     (v) => `jal-iv-unit-${v}`,
   );
-  s_unit.append(units.box, error_slot("prediction_unit", all_in(units.box)));
+  // chunk units: size and overlap, counted in tokens or characters
+  const unit_size = number_field("jal-iv-unit-size", "unit.size", {
+    min: "1",
+    step: "1",
+    placeholder: "e.g. 200",
+  });
+  const unit_overlap = number_field("jal-iv-unit-overlap", "unit.overlap", {
+    min: "0",
+    step: "1",
+    placeholder: "0",
+  });
+  const unit_by = select("jal-iv-unit-by");
+  set_options(
+    unit_by,
+    plain(CHUNK_BY.map((b) => [b, CHUNK_BY_LABELS[b]])),
+    answers.unit.by ?? "tokens",
+  );
+  bind(
+    unit_by,
+    () => answers.unit.by ?? "tokens", // Python counts tokens when it is not given
+    (v) => set_answer(answers, "unit.by", v || null),
+  );
+  // message units: the conversation and the order of its messages
+  const unit_thread = select("jal-iv-unit-thread");
+  bind(
+    unit_thread,
+    () => answers.unit.thread ?? "",
+    (v) => set_answer(answers, "unit.thread", v || null),
+  );
+  const unit_order = select("jal-iv-unit-order");
+  bind(
+    unit_order,
+    () => answers.unit.order ?? "",
+    (v) => set_answer(answers, "unit.order", v || null),
+  );
+  const r_unit_size = row("chunk size", unit_size);
+  const r_unit_overlap = row("overlap", unit_overlap);
+  const r_unit_by = row("counted in", unit_by);
+  const r_unit_thread = row("thread column", unit_thread);
+  const r_unit_order = row("order column", unit_order);
+  s_unit.append(
+    units.box,
+    error_slot("prediction_unit", all_in(units.box)),
+    r_unit_size,
+    r_unit_overlap,
+    r_unit_by,
+    r_unit_thread,
+    r_unit_order,
+    error_slot("unit", () => [unit_size, unit_overlap, unit_by, unit_thread, unit_order]),
+  );
 
   // what to label
   const s_what = section("What to label");
@@ -399,6 +500,7 @@ export function render_interview(model: Model, el: HTMLElement): () => void {
 
   // label schema
   const s_schema = section("Label schema", "jal-iv-wide");
+  const schema_hint = make("div", "jal-iv-note", "jal-iv-labels-hint");
   const label_rows = make("div", "jal-iv-labels");
   const label_add = make("button", "jal-button", "jal-iv-label-add");
   label_add.type = "button";
@@ -407,7 +509,7 @@ export function render_interview(model: Model, el: HTMLElement): () => void {
   labels_from.type = "button";
   const schema_tools = make("div", "jal-iv-tools");
   schema_tools.append(label_add, labels_from);
-  s_schema.append(label_rows, error_slot("labels", all_in(label_rows)), schema_tools);
+  s_schema.append(schema_hint, label_rows, error_slot("labels", all_in(label_rows)), schema_tools);
 
   // metric, strategy and batch size
   const s_model = section("Metric and strategy");
@@ -737,11 +839,13 @@ export function render_interview(model: Model, el: HTMLElement): () => void {
     };
     tasks.rebuild(entries(ch.tasks, answers.task));
     units.rebuild(entries(ch.units, answers.prediction_unit));
-    const plain = (list: string[]): OptionGroup[] => [
-      { label: null, options: list.map((m) => [m, m]) },
-    ];
-    set_options(metric, plain(with_current(ch.metrics, answers.metric)), answers.metric);
-    set_options(strategy, plain(with_current(ch.strategies, answers.strategy)), answers.strategy);
+    const names_of = (list: string[]): [string, string][] => list.map((m) => [m, m]);
+    set_options(metric, plain(names_of(with_current(ch.metrics, answers.metric))), answers.metric);
+    set_options(
+      strategy,
+      plain(names_of(with_current(ch.strategies, answers.strategy))),
+      answers.strategy,
+    );
     const s = iv.summary;
     set_options(
       text_column,
@@ -752,6 +856,22 @@ export function render_interview(model: Model, el: HTMLElement): () => void {
         "— none (feature columns) —",
       ),
       answers.text ?? "",
+    );
+    set_options(
+      query,
+      column_groups(s?.text_candidates ?? [], "likely text", answers.query, "— choose —"),
+      answers.query ?? "",
+    );
+    set_options(query_id, column_groups([], "", answers.query_id, "none"), answers.query_id ?? "");
+    set_options(
+      unit_thread,
+      column_groups([], "", answers.unit.thread, "— choose —"),
+      answers.unit.thread ?? "",
+    );
+    set_options(
+      unit_order,
+      column_groups(s?.numeric_candidates ?? [], "numeric", answers.unit.order, "— choose —"),
+      answers.unit.order ?? "",
     );
     const label_likely = s?.label_candidates ?? [];
     set_options(
@@ -847,6 +967,20 @@ export function render_interview(model: Model, el: HTMLElement): () => void {
     r_holdout_name.hidden = hold !== "dataframe";
     r_holdout_path.hidden = hold !== "file";
     r_holdout_column.hidden = hold === "none";
+    const shown = shown_options(answers);
+    r_query.hidden = !shown.query;
+    r_query_id.hidden = !shown.query;
+    r_span_overlap.hidden = !shown.span_overlap;
+    span_note.hidden = !shown.span_overlap;
+    r_unit_size.hidden = !shown.chunk;
+    r_unit_overlap.hidden = !shown.chunk;
+    r_unit_by.hidden = !shown.chunk;
+    r_unit_thread.hidden = !shown.message;
+    r_unit_order.hidden = !shown.message;
+    const schema = schema_text(answers.task);
+    if (schema_hint.textContent !== schema.hint) schema_hint.textContent = schema.hint;
+    schema_hint.hidden = !schema.hint;
+    if (label_add.textContent !== schema.add) label_add.textContent = schema.add;
     draw_choices();
     draw_summary();
     const remote = iv.answers;

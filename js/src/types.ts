@@ -160,6 +160,18 @@ export interface Budget {
   cost_per_label: NumberAnswer;
 }
 
+/** How chunks are measured (null = Python's default, tokens). */
+export type ChunkBy = "tokens" | "chars";
+
+/** A prediction unit's options: chunk size/overlap/by; message thread/order columns. */
+export interface UnitOptions {
+  size: NumberAnswer;
+  overlap: NumberAnswer;
+  by: ChunkBy | null;
+  thread: string | null;
+  order: string | null;
+}
+
 export interface Answers {
   source: { kind: SourceKind; name: string; path: string; query: string; url: string };
   task: string;
@@ -180,6 +192,13 @@ export interface Answers {
   };
   budget: Budget;
   llm_judge: boolean;
+  /** Ranking: the query column (text is the document) and an optional query-id column. */
+  query: string | null;
+  query_id: string | null;
+  /** Extraction: how spans may overlap. */
+  span_overlap: SpanOverlap;
+  /** Options of the chunk and message units (the others ignore them). */
+  unit: UnitOptions;
 }
 
 export interface ColumnSummary {

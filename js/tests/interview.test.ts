@@ -224,10 +224,14 @@ describe("sending changes", () => {
         "llm_judge",
         "metric",
         "prediction_unit",
+        "query",
+        "query_id",
         "source",
+        "span_overlap",
         "strategy",
         "task",
         "text",
+        "unit",
       ].sort(),
     );
     vi.advanceTimersByTime(1000);
@@ -677,5 +681,258 @@ describe("in a shadow root (marimo)", () => {
       cleanup();
       host.remove();
     }
+  });
+});
+
+describe("task and unit options", () => {
+  const ready = (names: string[]) => Object.fromEntries(names.map((n) => [n, "ready" as const]));
+  const choices = {
+    ...interview_trait().choices,
+    tasks: ready(["classification", "multilabel", "ranking", "extraction", "other"]),
+    units: ready(["row", "document", "sentence", "chunk", "message"]),
+  };
+  const all_ready = (extra: Partial<InterviewTrait> = {}) =>
+    form({ interview: interview_trait({ choices, ...extra }) });
+  const hidden = (v: ReturnType<typeof form>, id: string) =>
+    v.by(id).closest(".jal-iv-row")?.hasAttribute("hidden");
+  const OPTIONS = [
+    "jal-iv-query",
+    "jal-iv-query-id",
+    "jal-iv-span-overlap",
+    "jal-iv-unit-size",
+    "jal-iv-unit-overlap",
+    "jal-iv-unit-by",
+    "jal-iv-unit-thread",
+    "jal-iv-unit-order",
+  ];
+  const shown = (v: ReturnType<typeof form>) => OPTIONS.filter((id) => !hidden(v, id));
+
+  it("are all in the form, hidden for classification by rows", () => {
+    const v = all_ready();
+
+    for (const id of OPTIONS) expect(v.q(`[data-testid="${id}"]`), id).not.toBeNull();
+    expect(shown(v)).toEqual([]);
+    expect(v.by("jal-iv-task-ranking").disabled).toBe(false);
+    expect(v.by("jal-iv-unit-chunk").disabled).toBe(false);
+  });
+
+  it("show only the chosen task's and unit's options", () => {
+    const v = all_ready();
+    v.by("jal-iv-task-ranking").click();
+    expect(shown(v)).toEqual(["jal-iv-query", "jal-iv-query-id"]);
+    expect(v.by("jal-iv-query").closest("fieldset")?.querySelector("legend")?.textContent).toBe(
+      "Task type",
+    );
+
+    v.by("jal-iv-task-extraction").click();
+    expect(shown(v)).toEqual(["jal-iv-span-overlap"]);
+    const note = v.by("jal-iv-span-overlap").closest(".jal-iv-row")?.nextElementSibling;
+    expect(note?.hasAttribute("hidden")).toBe(false);
+    expect(note?.textContent).toMatch(/forbid: .* nested: .* allow: /);
+
+    v.by("jal-iv-unit-chunk").click();
+    expect(shown(v)).toEqual([
+      "jal-iv-span-overlap",
+      "jal-iv-unit-size",
+      "jal-iv-unit-overlap",
+      "jal-iv-unit-by",
+    ]);
+    expect(v.by("jal-iv-unit-size").closest("fieldset")?.querySelector("legend")?.textContent).toBe(
+      "Prediction unit",
+    );
+
+    v.by("jal-iv-unit-message").click();
+    expect(shown(v)).toEqual(["jal-iv-span-overlap", "jal-iv-unit-thread", "jal-iv-unit-order"]);
+
+    v.by("jal-iv-task-other").click();
+    v.by("jal-iv-unit-document").click();
+    expect(shown(v)).toEqual([]);
+    expect(note?.hasAttribute("hidden")).toBe(true);
+    expect(v.sent().map((m) => [m.answers.task, m.answers.prediction_unit])).toEqual([
+      ["ranking", "row"],
+      ["extraction", "row"],
+      ["extraction", "chunk"],
+      ["extraction", "message"],
+      ["other", "message"],
+      ["other", "document"],
+    ]);
+  });
+
+  it("column selects offer the data's columns (text first for the query)", () => {
+    const v = all_ready();
+    const values = (id: string) => [...v.by<HTMLSelectElement>(id).options].map((o) => o.value);
+    const columns = ["review", "stars", "length", "sentiment"];
+
+    expect(values("jal-iv-query")).toEqual(["", ...columns]);
+    expect(
+      [...v.by<HTMLSelectElement>("jal-iv-query").querySelectorAll("optgroup")].map((g) => g.label),
+    ).toEqual(["likely text", "other columns"]);
+    expect(values("jal-iv-query-id")).toEqual(["", ...columns]);
+    expect(v.by<HTMLSelectElement>("jal-iv-query-id").options[0].textContent).toBe("none");
+    expect(values("jal-iv-unit-thread")).toEqual(["", ...columns]);
+    expect(values("jal-iv-unit-order")).toEqual(["", "stars", "length", "review", "sentiment"]);
+    expect(values("jal-iv-span-overlap")).toEqual(["forbid", "nested", "allow"]);
+    expect(values("jal-iv-unit-by")).toEqual(["tokens", "chars"]);
+    expect(v.by<HTMLSelectElement>("jal-iv-span-overlap").value).toBe("forbid");
+    expect(v.by<HTMLSelectElement>("jal-iv-unit-by").value).toBe("tokens"); // null: Python's default
+  });
+
+  it("selects send at once with the right answers", () => {
+    const v = all_ready();
+    v.by("jal-iv-task-ranking").click();
+    v.choose("jal-iv-query", "review");
+    expect(v.last().answers).toMatchObject({ task: "ranking", query: "review", query_id: null });
+    v.choose("jal-iv-query-id", "sentiment");
+    expect(v.last().answers.query_id).toBe("sentiment");
+    v.choose("jal-iv-query-id", "");
+    expect(v.last().answers.query_id).toBeNull();
+
+    v.by("jal-iv-task-extraction").click();
+    v.choose("jal-iv-span-overlap", "nested");
+    expect(v.last().answers).toMatchObject({ task: "extraction", span_overlap: "nested" });
+
+    v.by("jal-iv-unit-message").click();
+    v.choose("jal-iv-unit-thread", "sentiment");
+    v.choose("jal-iv-unit-order", "stars");
+    expect(v.last().answers.unit).toEqual({
+      size: null,
+      overlap: null,
+      by: null,
+      thread: "sentiment",
+      order: "stars",
+    });
+    expect(v.sent()).toHaveLength(9);
+    expect(v.sent().every((m) => m.kind === "interview_change")).toBe(true);
+    vi.advanceTimersByTime(1000);
+    expect(v.sent()).toHaveLength(9);
+  });
+
+  it("chunk numbers are typed (debounced, parsed, empty as null); 'by' goes at once", () => {
+    const v = all_ready();
+    v.by("jal-iv-unit-chunk").click();
+    v.type("jal-iv-unit-size", "2");
+    v.type("jal-iv-unit-size", "200");
+    v.type("jal-iv-unit-overlap", "20");
+    expect(v.sent()).toHaveLength(1);
+    vi.advanceTimersByTime(250);
+
+    expect(v.sent()).toHaveLength(2);
+    expect(v.last().answers).toMatchObject({
+      prediction_unit: "chunk",
+      unit: { size: 200, overlap: 20, by: null },
+    });
+    v.type("jal-iv-unit-overlap", "");
+    v.type("jal-iv-unit-size", "1e3");
+    v.choose("jal-iv-unit-by", "chars"); // carries the waiting typing
+    expect(v.sent()).toHaveLength(3);
+    expect(v.last().answers.unit).toMatchObject({ size: 1000, overlap: null, by: "chars" });
+    vi.advanceTimersByTime(1000);
+    expect(v.sent()).toHaveLength(3);
+  });
+
+  it("show Python's answers", () => {
+    const answers = {
+      ...interview_trait().answers,
+      task: "ranking",
+      prediction_unit: "chunk",
+      query: "review",
+      query_id: "gone",
+      span_overlap: "allow",
+      unit: { size: 300, overlap: 30, by: "chars", thread: null, order: null },
+    } as Answers;
+    const v = all_ready({ answers });
+
+    expect(shown(v)).toEqual([
+      "jal-iv-query",
+      "jal-iv-query-id",
+      "jal-iv-unit-size",
+      "jal-iv-unit-overlap",
+      "jal-iv-unit-by",
+    ]);
+    expect(v.by<HTMLSelectElement>("jal-iv-query").value).toBe("review");
+    const qid = v.by<HTMLSelectElement>("jal-iv-query-id");
+    expect(qid.value).toBe("gone"); // a column the data lacks stays chosen
+    expect(qid.querySelector("optgroup")?.label).toBe("not in the data");
+    expect(v.by<HTMLSelectElement>("jal-iv-span-overlap").value).toBe("allow");
+    expect(v.by("jal-iv-unit-size").value).toBe("300");
+    expect(v.by("jal-iv-unit-overlap").value).toBe("30");
+    expect(v.by<HTMLSelectElement>("jal-iv-unit-by").value).toBe("chars");
+
+    // Python changed them by itself: the page follows
+    v.model.push({
+      interview: interview_trait({
+        choices,
+        answers: { ...answers, task: "extraction", unit: { ...answers.unit, size: 64 } },
+      }),
+    });
+    expect(shown(v)).toEqual([
+      "jal-iv-span-overlap",
+      "jal-iv-unit-size",
+      "jal-iv-unit-overlap",
+      "jal-iv-unit-by",
+    ]);
+    expect(v.by("jal-iv-unit-size").value).toBe("64");
+  });
+
+  it("show their errors next to them, never in the list of unknown fields", () => {
+    const v = all_ready();
+    v.by("jal-iv-task-ranking").click();
+    v.by("jal-iv-unit-chunk").click();
+    v.reply({
+      errors: {
+        query: "choose the column with each pair's query (text= is the document)",
+        query_id: "column 'x' is not in the data",
+        span_overlap: "choose forbid, nested or allow",
+        unit: "chunks need a size (a positive whole number), got None",
+      },
+    });
+    const next_to = (field: string, id: string) => {
+      const slot = v.by<HTMLElement>(`jal-error-${field}`);
+      expect(slot.hidden, field).toBe(false);
+      expect(v.by(id).getAttribute("aria-invalid"), id).toBe("true");
+      expect(v.by(id).getAttribute("aria-describedby"), id).toBe(slot.id);
+      return slot;
+    };
+
+    expect(next_to("query", "jal-iv-query").previousElementSibling).toBe(
+      v.by("jal-iv-query").closest(".jal-iv-row"),
+    );
+    expect(next_to("query_id", "jal-iv-query-id").previousElementSibling).toBe(
+      v.by("jal-iv-query-id").closest(".jal-iv-row"),
+    );
+    expect(next_to("span_overlap", "jal-iv-span-overlap").textContent).toBe(
+      "choose forbid, nested or allow",
+    );
+    const unit = next_to("unit", "jal-iv-unit-size");
+    expect(unit.textContent).toContain("chunks need a size");
+    expect(unit.closest("fieldset")?.querySelector("legend")?.textContent).toBe("Prediction unit");
+    expect(v.by<HTMLElement>("jal-iv-errors").hidden).toBe(true);
+    expect(v.text("jal-iv-submit")).toBe("Start labeling (4 answers to fix)");
+
+    v.reply({ errors: {} });
+    expect(v.by<HTMLElement>("jal-error-unit").hidden).toBe(true);
+    expect(v.by("jal-iv-unit-size").hasAttribute("aria-invalid")).toBe(false);
+  });
+
+  it("the label schema's hint and add button follow the task", () => {
+    const v = all_ready();
+    const hint = () => (v.text("jal-iv-labels-hint") ?? "").toLowerCase();
+    expect(v.by<HTMLElement>("jal-iv-labels-hint").hidden).toBe(false);
+    expect(
+      v.by("jal-iv-labels-hint").closest("fieldset")?.querySelector("legend")?.textContent,
+    ).toBe("Label schema");
+
+    v.by("jal-iv-task-extraction").click();
+    expect(hint()).toContain("the span types");
+    expect(v.text("jal-iv-label-add")).toBe("add a span type");
+    v.by("jal-iv-task-ranking").click();
+    expect(hint()).toContain("the grades, lowest first");
+    expect(v.text("jal-iv-label-add")).toBe("add a grade");
+    v.by("jal-iv-task-other").click();
+    expect(hint()).toContain("a number per item: no labels");
+    v.click('[data-testid="jal-iv-label-add"]'); // still allowed: Python explains the error
+    expect(v.last().answers).toMatchObject({ task: "other", labels: [{ name: "" }] });
+    v.by("jal-iv-task-classification").click();
+    expect(v.text("jal-iv-label-add")).toBe("add a label");
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import {
+  type AnswerPath,
   add_label,
+  clone_answers,
   column_options,
   counts_text,
   create_debouncer,
@@ -19,11 +21,13 @@ import {
   read_interview,
   remove_label,
   SentLog,
+  schema_text,
   send_timing,
   set_answer,
   set_label_column,
   set_text,
   should_adopt,
+  shown_options,
   stable_key,
   status_text,
   submit_text,
@@ -99,7 +103,7 @@ describe("reading answers", () => {
         : v,
     );
 
-    expect(Object.keys(b)[0]).toBe("llm_judge");
+    expect(Object.keys(b)[0]).toBe("unit");
     expect(stable_key(b)).toBe(stable_key(a));
     expect(stable_key(set_answer(a, "batch_size", 11))).not.toBe(stable_key(a));
   });
@@ -361,5 +365,132 @@ describe("text for the view", () => {
 
   it("errors without a place in the form are listed apart", () => {
     expect(other_errors({ text: "a", budget: "b", weird: "c" })).toEqual([["weird", "c"]]);
+  });
+});
+
+describe("the task and unit options", () => {
+  it("reads Python's query, span overlap and unit options", () => {
+    const a = normalize_answers({
+      ...interview_trait().answers,
+      task: "ranking",
+      prediction_unit: "chunk",
+      query: "question",
+      query_id: "qid",
+      span_overlap: "nested",
+      unit: { size: 200, overlap: 20, by: "chars", thread: "conv", order: "turn" },
+    });
+
+    expect(a).toMatchObject({ query: "question", query_id: "qid", span_overlap: "nested" });
+    expect(a.unit).toEqual({ size: 200, overlap: 20, by: "chars", thread: "conv", order: "turn" });
+  });
+
+  it("fills missing options with Python's defaults and drops what cannot be kept", () => {
+    const d = default_answers();
+    expect(d).toMatchObject({ query: null, query_id: null, span_overlap: "forbid" });
+    expect(d.unit).toEqual({ size: null, overlap: null, by: null, thread: null, order: null });
+
+    const a = normalize_answers({
+      query: "",
+      query_id: 7,
+      span_overlap: "sideways",
+      unit: { size: "big", overlap: Number.NaN, by: "words", thread: "", order: 3 },
+    });
+    expect(a).toMatchObject({ query: null, query_id: null, span_overlap: "forbid" });
+    expect(a.unit).toEqual({ size: "big", overlap: null, by: null, thread: null, order: null });
+    expect(normalize_answers({ unit: "chunk" }).unit).toEqual(d.unit);
+    for (const o of ["forbid", "nested", "allow"]) {
+      expect(normalize_answers({ span_overlap: o }).span_overlap).toBe(o);
+    }
+    expect(normalize_answers({ unit: { by: "tokens" } }).unit.by).toBe("tokens");
+  });
+
+  it("sets each new path without touching the original", () => {
+    const a = default_answers();
+    const cases: [AnswerPath, unknown][] = [
+      ["query", "question"],
+      ["query_id", "qid"],
+      ["span_overlap", "allow"],
+      ["unit.size", 200],
+      ["unit.overlap", null],
+      ["unit.by", "chars"],
+      ["unit.thread", "conv"],
+      ["unit.order", "turn"],
+    ];
+    let b = a;
+    for (const [path, value] of cases) {
+      b = set_answer(b, path, value);
+      expect(get_answer(b, path)).toBe(value);
+    }
+
+    expect(a).toEqual(default_answers());
+    expect(b).toMatchObject({ query: "question", query_id: "qid", span_overlap: "allow" });
+    expect(b.unit).toEqual({
+      size: 200,
+      overlap: null,
+      by: "chars",
+      thread: "conv",
+      order: "turn",
+    });
+    expect(get_answer(b, "task")).toBe("classification");
+  });
+
+  it("clones the unit options apart", () => {
+    const a = set_answer(default_answers(), "unit.size", 100);
+    const b = clone_answers(a);
+    b.unit.size = 5;
+
+    expect(a.unit.size).toBe(100);
+    expect(b.unit).not.toBe(a.unit);
+    expect(set_answer(a, "unit.overlap", 10).unit).toEqual({ ...a.unit, overlap: 10 });
+    expect(a.unit.overlap).toBeNull();
+  });
+
+  it("unit numbers are parsed like the other number fields", () => {
+    const a = set_answer(default_answers(), "unit.size", parse_number(" 300 "));
+    const b = set_answer(a, "unit.overlap", parse_number(""));
+    const c = set_answer(b, "unit.size", parse_number("lots"));
+
+    expect(b.unit).toMatchObject({ size: 300, overlap: null });
+    expect(c.unit.size).toBe("lots");
+  });
+
+  it.each([
+    ["classification", "row", { query: false, span_overlap: false, chunk: false, message: false }],
+    ["ranking", "row", { query: true, span_overlap: false, chunk: false, message: false }],
+    ["extraction", "document", { query: false, span_overlap: true, chunk: false, message: false }],
+    ["extraction", "chunk", { query: false, span_overlap: true, chunk: true, message: false }],
+    ["multilabel", "message", { query: false, span_overlap: false, chunk: false, message: true }],
+    ["other", "sentence", { query: false, span_overlap: false, chunk: false, message: false }],
+  ])("shows the options of task %s, unit %s", (task, unit, expected) => {
+    expect(shown_options({ task, prediction_unit: unit })).toEqual(expected);
+  });
+
+  it("the label schema's hint follows the task", () => {
+    expect(schema_text("extraction").hint.toLowerCase()).toContain("the span types");
+    expect(schema_text("extraction").add).toBe("add a span type");
+    expect(schema_text("ranking").hint.toLowerCase()).toContain("the grades, lowest first");
+    expect(schema_text("ranking").add).toBe("add a grade");
+    expect(schema_text("other").hint.toLowerCase()).toContain("a number per item: no labels");
+    expect(schema_text("classification").add).toBe("add a label");
+    expect(schema_text("multilabel").hint).not.toBe("");
+    expect(schema_text("mystery")).toEqual({ hint: "", add: "add a label" });
+  });
+
+  it("every task and unit is ready when Python sends no choices", () => {
+    expect(Object.values(DEFAULT_CHOICES.tasks)).toEqual(Array(5).fill("ready"));
+    expect(Object.keys(DEFAULT_CHOICES.units)).toEqual([
+      "row",
+      "document",
+      "sentence",
+      "chunk",
+      "message",
+    ]);
+    expect(Object.values(DEFAULT_CHOICES.units)).toEqual(Array(5).fill("ready"));
+  });
+
+  it("the new error fields have a place in the form", () => {
+    const errors = { query: "a", query_id: "b", span_overlap: "c", unit: "d", seed: "e" };
+
+    expect(other_errors(errors)).toEqual([["seed", "e"]]);
   });
 });
