@@ -204,3 +204,35 @@ def test_simulate_with_a_held_out_file(tmp_path: Path):
     results = pd.read_csv(out / "margin" / "seed0" / "results.tsv", sep="\t")
     assert [60, 60] == results["n_holdout_gold"].tolist()
     assert 0 == main(["replay", str(out), "--data", str(tmp_path / "train.csv")])
+
+
+@pytest.mark.parametrize("name", ["restaurant8k", "cisi", "diabetes"])
+def test_dataset_then_simulate_each_task_then_replay(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    table = tmp_path / f"{name}.csv"
+    folder = [] if name == "diabetes" else [str(SHARED_DATA / name)]
+    assert main(["dataset", name, *folder, "--out", str(table)]) == 0
+    printed = capsys.readouterr().out
+    how = printed.split(f"jupyter-al simulate {table} ", 1)[1].split(" --out ")[0].split()
+    frame = pd.read_csv(table)
+    if name == "restaurant8k":  # a slice keeps the test fast; the CRF learns from it
+        frame.iloc[:300].to_csv(table, index=False)
+    elif name == "cisi":
+        keep = frame["query_id"].drop_duplicates().iloc[:20]
+        frame[frame["query_id"].isin(keep)].to_csv(table, index=False)
+    out = tmp_path / "sim"
+    argv = ["simulate", str(table), *how, "--strategy", "random,default", "--seeds", "0,1"]
+    assert main([*argv, "--rounds", "3", "--batch-size", "10", "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.tsv", sep="\t")
+    assert len(summary) == 4
+    assert summary["aulc"].notna().all()
+    assert main(["replay", str(out), "--data", str(table)]) == 0
+    assert "4 of 4 run(s) reproduced" in capsys.readouterr().out
+
+
+def test_dataset_refuses_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["dataset", "cisi", str(tmp_path / "nope"), "--out", str(tmp_path / "x.csv")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["dataset", "diabetes", "somewhere", "--out", str(tmp_path / "x.csv")]) == 2
+    assert "ships with scikit-learn" in capsys.readouterr().err

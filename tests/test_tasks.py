@@ -330,6 +330,7 @@ def test_chunk_and_message_units(tmp_path):
     ann = lines(tmp_path / "m" / "annotation_round_01.jsonl")
     assert all(row["unit"] == "message" and row["parent_id"].startswith("t") for row in ann)
     assert np.isfinite(m.rounds["value"].dropna()).all()
+    assert replay(tmp_path / "m", chat).ok
 
 
 def test_custom_splitter_must_be_passed_again(tmp_path):
