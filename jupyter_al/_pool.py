@@ -228,6 +228,8 @@ def prepare(
                 f"holdout shares {len(overlap)} item ids with data (e.g. {shown}): a held-out "
                 "set must never enter the pool; give it distinct ids or pass a fraction"
             )
+        if config.task == "ranking":
+            check_query_split(frame, holdout_frame, config)
         hframe = holdout_frame
         pool_frame = frame
     else:
@@ -363,6 +365,25 @@ def prepare(
         extra=extra,
     )
     return Prepared(pool=pool, excluded=excluded, warnings=warnings, holdout_duplicates=dupes)
+
+
+def check_query_split(frame: pd.DataFrame, holdout: pd.DataFrame, config: Config) -> None:
+    """Refuse a held-out set of pairs whose queries also have pairs in the data.
+
+    Ranking is evaluated per query, so a held-out query must be unseen: the split is by
+    query, never by pair.
+    """
+    key = config.query_id or config.query
+    assert key is not None
+    shared = sorted(
+        set(frame[key].astype(str)) & set(holdout[key].astype(str)), key=lambda x: (len(x), x)
+    )
+    if shared:
+        raise ConfigError(
+            f"holdout shares {len(shared)} queries with data (column {key!r}, e.g. "
+            f"{', '.join(repr(q[:40]) for q in shared[:3])}): ranking holds out whole queries; "
+            "give the held-out set other queries, or pass a fraction (split by query)"
+        )
 
 
 def ranking_features(

@@ -352,9 +352,13 @@ def evaluate(
             "span_f1_macro": result.macro.f1,
             "span_precision_micro": result.micro.precision,
             "span_recall_micro": result.micro.recall,
+            "span_precision_macro": result.macro.precision,
+            "span_recall_macro": result.macro.recall,
         }
         for name, prf in result.per_type.items():
             out[f"span_f1:{name}"] = prf.f1
+            out[f"span_precision:{name}"] = prf.precision
+            out[f"span_recall:{name}"] = prf.recall
         return {k: _r(v) for k, v in out.items() if v is not None and not math.isnan(v)}
     if config.task == "ranking":
         from jupyter_al.ranking import evaluate_ranking, expected_grade

@@ -85,6 +85,8 @@ EXTRACTION_METRICS: Final = (
     "span_f1_macro",
     "span_precision_micro",
     "span_recall_micro",
+    "span_precision_macro",
+    "span_recall_macro",
 )
 #: Ranking metrics over held-out queries (``jupyter_al.ranking.evaluate_ranking``).
 RANKING_METRICS: Final = ("ndcg@10", "ndcg@5", "map", "mrr")

@@ -75,7 +75,14 @@ def test_extraction_loop_logs_spans_metrics_and_replays(r8k, tmp_path):
     # the model learns: the last round finds spans the held-out gold has
     assert rounds["value"].iloc[-1] > 0
     results = pd.read_csv(store / "results.tsv", sep="\t")
-    for col in ("metric:span_f1_macro", "metric:span_precision_micro", "metric:span_f1:time"):
+    for col in (
+        "metric:span_f1_macro",
+        "metric:span_precision_micro",
+        "metric:span_recall_macro",
+        "metric:span_f1:time",
+        "metric:span_precision:people",
+        "metric:span_recall:date",
+    ):
         assert col in results.columns
     sel = lines(store / "selection_round_02.jsonl")
     assert all(isinstance(x["prediction"], list) for x in sel)
@@ -153,6 +160,32 @@ def test_ranking_holds_out_whole_queries_and_scores_ndcg(cisi_pairs, tmp_path):
     names = set(s.guards()["name"])
     assert {"duplicate_pool", "outliers_selected", "eval_leakage", "class_imbalance"} <= names
     assert "suspicious_labels" not in names
+
+
+def test_ranking_holdout_frame_must_hold_other_queries(cisi_pairs, tmp_path):
+    first = cisi_pairs["query_id"].iloc[0]
+    held = cisi_pairs[cisi_pairs["query_id"] == first]
+    rest = cisi_pairs.drop(index=held.index)
+    kwargs = {"task": "ranking", "text": "text", "query": "query", "query_id": "query_id"}
+    labels = ["not_relevant", "relevant"]
+    with pytest.raises(ConfigError, match="holdout shares 1 queries with data"):
+        Session(
+            cisi_pairs.drop(index=held.index[:3]),
+            holdout=held.iloc[:3].rename(index=lambda i: f"h{i}"),
+            labels=labels,
+            store=tmp_path / "a",
+            **kwargs,
+        )
+    s = Session(
+        rest,
+        holdout=held.rename(index=lambda i: f"h{i}"),
+        labels=labels,
+        holdout_label_column="grade",
+        store=tmp_path / "b",
+        **kwargs,
+    )
+    assert len(s.holdout_ids) == len(held)
+    s.close()
 
 
 def test_ranking_grade_outside_the_scale_is_refused(cisi_pairs, tmp_path):
