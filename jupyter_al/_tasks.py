@@ -140,11 +140,14 @@ def check_label(config: Config, value: Any, *, text: str | None, item_id: object
 
 
 def _missing(value: Any) -> bool:
+    """Return True for an empty cell: None, NaN, pandas' NA or NaT, or blank text."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip()
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | tuple | dict | np.ndarray):
+        return False
+    return bool(pd.isna(value))
 
 
 def parse_label_column(

@@ -235,6 +235,19 @@ def test_regression_loop_numbers_intervals_and_errors(tmp_path):
     assert replay(store, frame).ok
     with pytest.raises(ConfigError, match="labels must be empty"):
         Session(frame, features=["age"], task="regression", labels=["a"], store=tmp_path / "x")
+    # a nullable column's missing cells (pd.NA) are unlabeled items, not bad labels
+    nullable = frame.assign(progression=frame["progression"].astype("Float64"))
+    nullable.loc[nullable.index[5:], "progression"] = pd.NA
+    partial = Session(
+        nullable,
+        features=["age"],
+        task="regression",
+        label_column="progression",
+        store=tmp_path / "z",
+    )
+    assert partial.n_human_labels == 0
+    assert len(partial.labels.dropna()) == 5
+    partial.close()
     live = Session(frame, features=["age", "bmi"], task="regression", store=tmp_path / "y")
     with pytest.raises(LabelError, match="finite number"):
         live.label(live.pool_ids[0], "high")
