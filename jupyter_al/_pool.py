@@ -255,6 +255,21 @@ def prepare(
             if len(hbad):
                 excluded["holdout_missing_text"] = [to_item_id(x) for x in hbad]
                 hframe = hframe.drop(index=hbad)
+    if config.query is not None:  # ranking: a pair without a query cannot be judged
+        bad = missing_text(pool_frame[config.query])
+        if len(bad):
+            excluded["missing_query"] = [to_item_id(x) for x in bad]
+            pool_frame = pool_frame.drop(index=bad)
+            shown = ", ".join(repr(to_item_id(x)) for x in bad[:3])
+            warnings.append(
+                f"{len(bad)} pair(s) with an empty or missing query in column {config.query!r} "
+                f"were left out of the pool (e.g. {shown})"
+            )
+        if hframe is not None:
+            hbad = missing_text(hframe[config.query])
+            if len(hbad):
+                excluded["holdout_missing_query"] = [to_item_id(x) for x in hbad]
+                hframe = hframe.drop(index=hbad)
     if len(pool_frame) == 0:
         raise ConfigError("data has no usable row left for the pool (all are held out or empty)")
 

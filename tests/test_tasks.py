@@ -188,6 +188,26 @@ def test_ranking_holdout_frame_must_hold_other_queries(cisi_pairs, tmp_path):
     s.close()
 
 
+def test_ranking_pairs_without_a_query_are_left_out_and_said(cisi_pairs, tmp_path):
+    pairs = cisi_pairs.copy()
+    pairs.loc[[0, 1], "query"] = None
+    s = Session(
+        pairs,
+        task="ranking",
+        text="text",
+        query="query",
+        query_id="query_id",
+        labels=["not_relevant", "relevant"],
+        holdout=0.2,
+        store=tmp_path / "run",
+    )
+    assert 0 not in s.pool_ids
+    assert any("missing query" in w for w in s.warnings)
+    with pytest.raises(LabelError, match="left out of the session at start"):
+        s.label(1, "relevant")
+    s.close()
+
+
 def test_ranking_grade_outside_the_scale_is_refused(cisi_pairs, tmp_path):
     s = Session(
         cisi_pairs,
