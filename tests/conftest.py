@@ -59,6 +59,15 @@ _VOCAB = {
 _SHARED = ["the", "a", "today", "really", "very", "new", "just", "about", "good", "great"]
 
 
+def free_port() -> int:
+    """Return a free TCP port on the loopback interface (servers the tests start bind it)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def make_text_frame(
     n: int = 300, seed: int = 0, weights: tuple[float, ...] = (0.5, 0.3, 0.2)
 ) -> pd.DataFrame:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import warnings
 from pathlib import Path
@@ -26,7 +25,7 @@ from jupyter_al.exceptions import (
     ArgillaSchemaError,
     ArgillaUnavailableError,
 )
-from tests.conftest import make_text_frame
+from tests.conftest import free_port, make_text_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "argilla"
@@ -34,20 +33,14 @@ LABELS = ["sports", "tech", "food"]
 OWNER_KEY = "owner.apikey-for-tests-0123"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     def __init__(self, state: Path) -> None:
         self.env = {
             **os.environ,
             "ARGILLA_LOCAL_DIR": str(state),
-            "ARGILLA_PORT": str(_free_port()),
-            "SEARCH_PORT": str(_free_port()),
-            "REDIS_PORT": str(_free_port()),
+            "ARGILLA_PORT": str(free_port()),
+            "SEARCH_PORT": str(free_port()),
+            "REDIS_PORT": str(free_port()),
             "ARGILLA_OWNER_API_KEY": OWNER_KEY,
             "ARGILLA_LOCAL_WORKER": "0",  # why: no test changes a distribution after publishing
         }

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +18,7 @@ import pytest
 
 from jupyter_al import Session, replay
 from jupyter_al.judge import Judge, JudgeCache
-from tests.conftest import make_text_frame
+from tests.conftest import free_port, make_text_frame
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -28,12 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "llm"
 LABELS = ["sports", "tech", "food"]
 MODEL = "smollm2-135m-instruct"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _required() -> bool:
@@ -47,7 +40,7 @@ def llm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if _required():
             pytest.fail(f"no LLM server venv at {venv}: scripts/test runs `scripts/llm install`")
         pytest.skip(f"no LLM server venv at {venv} (run scripts/llm install)")
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "LLM_LOCAL_DIR": str(tmp_path_factory.mktemp("llm")),

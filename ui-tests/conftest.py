@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent))
-from tests.conftest import make_text_frame  # noqa: E402  # why: the same synthetic pool
+from tests.conftest import free_port, make_text_frame  # noqa: E402  # why: shared helpers
 
 CHROMIUM = os.environ.get("JAL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # the flags of ../shared/recipes/ui: no sandbox as root, and no background network calls
@@ -42,12 +41,6 @@ HOSTILE = [
     "مرحبا بالعالم، هذا نص من اليمين إلى اليسار",  # right-to-left text
     "emoji 🎉🔥 and zero-width\u200b joiner 👩‍💻",
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def notebook(cells: list[str]) -> Any:
@@ -184,7 +177,7 @@ def write_task_notebooks(root: Path) -> None:
 class Server:
     def __init__(self, kind: str, root: Path) -> None:
         self.kind, self.root = kind, root
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ, JAL_UI_PORT=str(self.port), JAL_UI_ROOT=str(root))
         module = "jupyterlab" if kind == "lab" else "notebook"
