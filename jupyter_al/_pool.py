@@ -270,6 +270,9 @@ def prepare(
             if len(hbad):
                 excluded["holdout_missing_query"] = [to_item_id(x) for x in hbad]
                 hframe = hframe.drop(index=hbad)
+                warnings.append(
+                    f"{len(hbad)} held-out pair(s) with an empty or missing query were left out"
+                )
     if len(pool_frame) == 0:
         raise ConfigError("data has no usable row left for the pool (all are held out or empty)")
 

@@ -201,7 +201,9 @@ def test_ranking_pairs_without_a_query_are_left_out_and_said(cisi_pairs, tmp_pat
         holdout=0.2,
         store=tmp_path / "run",
     )
+    # left out wherever the split put them (pool or held out), and said either way
     assert 0 not in s.pool_ids
+    assert 0 not in s.holdout_ids
     assert any("missing query" in w for w in s.warnings)
     with pytest.raises(LabelError, match="left out of the session at start"):
         s.label(1, "relevant")
